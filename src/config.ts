@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/** How `purchaseTicket` guards a seat; `redis-lock` is the product, the rest exist to be compared. */
+export const PURCHASE_STRATEGIES = ['redis-lock', 'pg-row-lock', 'pg-optimistic', 'pg-conditional'] as const;
+export type PurchaseStrategyName = (typeof PURCHASE_STRATEGIES)[number];
+
+/** Development-only signing secret; production refuses to start without a real `JWT_SECRET`. */
+export const DEV_JWT_SECRET = 'flux-order-dev-secret-do-not-use-in-production';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1'));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  PGLITE_DATA_DIR: optionalString,
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_KEY_PREFIX: z.string().default('flux:'),
+  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  SOLD_MARK_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(24 * 3600 * 1000),
+  AVAILABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
+  AVAILABILITY_MAX_PENDING_TICKETS: z.coerce.number().int().min(1).default(5000),
+  PURCHASE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
+  PURCHASE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  GRAPHIQL: booleanFlag,
+  INTROSPECTION: booleanFlag,
+  PURCHASE_STRATEGY: z.enum(PURCHASE_STRATEGIES).default('redis-lock'),
+  SEED_DEMO: booleanFlag,
+});
+
+/** Everything the app reads from its environment, validated and typed. */
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  /** Absent means the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  pgliteDataDir: string | undefined;
+  /** Absent means the in-process lock and pub/sub. */
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  jwtSecret: string;
+  lockTtlMs: number;
+  soldMarkTtlMs: number;
+  purchaseStrategy: PurchaseStrategyName;
+  /** Purchase attempts one customer may make per window; 0 turns the limit off. */
+  purchaseRateLimit: number;
+  purchaseRateWindowSeconds: number;
+  /** How long an instance trusts its cached sale window and limit of an event. */
+  saleSettingsTtlMs: number;
+  /** Larger request bodies get 413 before they are read. */
+  maxBodyBytes: number;
+  /** GraphiQL and introspection: on by default, off in production unless turned on. */
+  graphiql: boolean;
+  introspection: boolean;
+  /** Coalescing window of the live availability stream. */
+  availabilityWindowMs: number;
+  /** Unread backlog (in tickets) after which a slow subscriber is disconnected. */
+  availabilityMaxPendingTickets: number;
+  /** Seed the demo sale at start-up; defaults to on in embedded mode. */
+  seedDemo: boolean;
+}
+
+/** Raised when the environment is invalid; `problems` names every one of them at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The only reader of the environment: a pure function from env to a typed Config. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    }
+  }
+  const nodeEnv = parsed.success ? parsed.data.NODE_ENV : env.NODE_ENV;
+  if (nodeEnv === 'production') {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const) {
+      if (!env[name]?.trim()) {
+        problems.push(`${name}: required when NODE_ENV=production (no embedded fallback)`);
+      }
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const data = parsed.data;
+  return {
+    nodeEnv: data.NODE_ENV,
+    port: data.PORT,
+    host: data.HOST,
+    databaseUrl: data.DATABASE_URL,
+    databasePoolSize: data.DATABASE_POOL_SIZE,
+    pgliteDataDir: data.PGLITE_DATA_DIR,
+    redisUrl: data.REDIS_URL,
+    redisKeyPrefix: data.REDIS_KEY_PREFIX,
+    jwtSecret: data.JWT_SECRET ?? DEV_JWT_SECRET,
+    lockTtlMs: data.LOCK_TTL_MS,
+    soldMarkTtlMs: data.SOLD_MARK_TTL_MS,
+    purchaseStrategy: data.PURCHASE_STRATEGY,
+    purchaseRateLimit: data.PURCHASE_RATE_LIMIT,
+    purchaseRateWindowSeconds: data.PURCHASE_RATE_WINDOW_SECONDS,
+    saleSettingsTtlMs: data.SALE_SETTINGS_TTL_MS,
+    maxBodyBytes: data.MAX_BODY_BYTES,
+    graphiql: data.GRAPHIQL ?? data.NODE_ENV !== 'production',
+    introspection: data.INTROSPECTION ?? data.NODE_ENV !== 'production',
+    availabilityWindowMs: data.AVAILABILITY_WINDOW_MS,
+    availabilityMaxPendingTickets: data.AVAILABILITY_MAX_PENDING_TICKETS,
+    seedDemo: data.SEED_DEMO ?? data.DATABASE_URL === undefined,
+  };
+}
+
+/** {@link loadConfig} over this process's environment: what entry points call. */
+export function loadProcessConfig(): Config {
+  return loadConfig(process.env);
+}

@@ -1,0 +1,77 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { saveSnapshot, startMemoryPglite } from './pglite-snapshot.js';
+import * as schema from './schema.js';
+
+/** The Drizzle database (or transaction) that every service takes as its first argument. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** A transaction handle; services that must run inside one take this. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** A connected database and what it takes to observe and close it. */
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Statements sent to the server so far (postgres.js: every one on the wire, BEGIN included). */
+  readonly stats: { queries: number };
+  /** In-memory PGlite started from scratch: call after migrating so the next start is quick. */
+  saveSnapshot?: () => Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options for {@link createDatabase}; no `url` selects the embedded PGlite database. */
+export interface DatabaseOptions {
+  url?: string | undefined;
+  poolSize?: number;
+  pgliteDataDir?: string | undefined;
+}
+
+/** Connects to Postgres over postgres.js, or starts PGlite in memory (or in a data directory). */
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  const stats = { queries: 0 };
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.poolSize ?? 10,
+      onnotice: () => {},
+      debug: () => {
+        stats.queries++;
+      },
+    });
+    const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Db;
+    return {
+      db,
+      kind: 'postgres',
+      stats,
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  let client: PGlite;
+  let fromSnapshot = true;
+  if (options.pgliteDataDir) {
+    client = new PGlite(options.pgliteDataDir);
+    await client.waitReady;
+  } else {
+    ({ client, fromSnapshot } = await startMemoryPglite());
+  }
+  const db = drizzlePglite({
+    client,
+    schema,
+    casing: 'snake_case',
+    logger: {
+      logQuery: () => {
+        stats.queries++;
+      },
+    },
+  }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    stats,
+    ...(fromSnapshot ? {} : { saveSnapshot: () => saveSnapshot(client) }),
+    close: () => client.close(),
+  };
+}

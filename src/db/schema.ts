@@ -1,0 +1,158 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  pgEnum,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** AVAILABLE → SOLD today; HELD is reserved for seat holds so they need no rewrite. */
+export const ticketStatusEnum = pgEnum('ticket_status', ['AVAILABLE', 'HELD', 'SOLD']);
+
+/**
+ * Every ticket status change takes the next value, so a seat map can tell which of two states of a
+ * ticket is newer (see the README's gap-free recipe).
+ */
+export const ticketVersionSequence = pgSequence('ticket_version_seq');
+
+/** A customer is created the first time a signed-in `sub` buys; the id is the JWT `sub`. */
+export const customersTable = pgTable('customers', {
+  id: text('id').primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const eventsTable = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    venue: text('venue').notNull(),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    /** Purchases are accepted from this instant (null: already open). */
+    saleOpensAt: timestamp('sale_opens_at', { withTimezone: true }),
+    /** …until this instant (null: until further notice). */
+    saleClosesAt: timestamp('sale_closes_at', { withTimezone: true }),
+    /** Most tickets one customer may hold for this event (null: no limit). */
+    perCustomerLimit: integer('per_customer_limit'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('events_starts_at_idx').on(t.startsAt, t.id),
+    check('events_limit_positive', sql`${t.perCustomerLimit} is null or ${t.perCustomerLimit} > 0`),
+  ],
+);
+
+export const ticketsTable = pgTable(
+  'tickets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => eventsTable.id, { onDelete: 'cascade' }),
+    section: text('section').notNull(),
+    row: text('row').notNull(),
+    seat: text('seat').notNull(),
+    /** Seat-map order within the event (section, row, seat as laid out, not as sorted text). */
+    position: integer('position').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    status: ticketStatusEnum('status').notNull().default('AVAILABLE'),
+    version: bigint('version', { mode: 'number' }).notNull().default(sql`nextval('ticket_version_seq')`),
+    /** When the status last changed (clock_timestamp() in the changing write); null if never. */
+    statusChangedAt: timestamp('status_changed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('tickets_event_seat_uq').on(t.eventId, t.section, t.row, t.seat),
+    uniqueIndex('tickets_event_position_uq').on(t.eventId, t.position),
+    index('tickets_event_status_idx').on(t.eventId, t.status),
+    index('tickets_event_version_idx').on(t.eventId, t.version),
+    check('tickets_price_nonnegative', sql`${t.priceCents} >= 0`),
+  ],
+);
+
+/** CONFIRMED when bought; CANCELLED once its seats are released. */
+export const orderStatusEnum = pgEnum('order_status', ['CONFIRMED', 'CANCELLED']);
+
+export const ordersTable = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    customerId: text('customer_id')
+      .notNull()
+      .references(() => customersTable.id),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => eventsTable.id),
+    totalCents: integer('total_cents').notNull(),
+    status: orderStatusEnum('status').notNull().default('CONFIRMED'),
+    /** The buyer's retry key: the same key always names this one order. */
+    idempotencyKey: text('idempotency_key'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('orders_customer_created_idx').on(t.customerId, t.createdAt, t.id),
+    uniqueIndex('orders_customer_idempotency_uq')
+      .on(t.customerId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
+  ],
+);
+
+/**
+ * The tickets of an order. The partial unique index is the database's own refusal of a second sale:
+ * a ticket belongs to at most one live order. `released_at` leaves room for refunds that free a seat.
+ */
+export const orderTicketsTable = pgTable(
+  'order_tickets',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => ordersTable.id, { onDelete: 'cascade' }),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => ticketsTable.id),
+    priceCents: integer('price_cents').notNull(),
+    releasedAt: timestamp('released_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.ticketId] }),
+    uniqueIndex('order_tickets_live_ticket_uq').on(t.ticketId).where(sql`${t.releasedAt} IS NULL`),
+  ],
+);
+
+/**
+ * How many live tickets each customer holds per event. The purchase raises it with a conditional
+ * upsert in its own transaction, so the per-customer limit holds however many instances race; the
+ * row lock also serialises one customer's concurrent purchases for one event.
+ */
+export const customerEventTicketsTable = pgTable(
+  'customer_event_tickets',
+  {
+    customerId: text('customer_id')
+      .notNull()
+      .references(() => customersTable.id),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => eventsTable.id, { onDelete: 'cascade' }),
+    tickets: integer('tickets').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.eventId] }),
+    check('customer_event_tickets_nonnegative', sql`${t.tickets} >= 0`),
+  ],
+);
+
+export type CustomerRow = typeof customersTable.$inferSelect;
+export type EventRow = typeof eventsTable.$inferSelect;
+export type TicketRow = typeof ticketsTable.$inferSelect;
+export type OrderRow = typeof ordersTable.$inferSelect;
+export type TicketStatus = (typeof ticketStatusEnum.enumValues)[number];
+export type OrderStatus = (typeof orderStatusEnum.enumValues)[number];
