@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { type AcquireResult, type LockTimings, SOLD_MARK, type TicketLock } from './ticket-lock.js';
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+/**
+ * The embedded mode's lock: the Redis lock's contract (token, TTL, compare-and-delete, sold mark)
+ * over a Map. It guards one process only. `now` is injectable so tests can move time.
+ */
+export function createMemoryTicketLock(timings: LockTimings, now: () => number = Date.now): TicketLock {
+  const entries = new Map<string, Entry>();
+  const live = (ticketId: string): Entry | undefined => {
+    const entry = entries.get(ticketId);
+    if (entry && entry.expiresAt <= now()) {
+      entries.delete(ticketId);
+      return undefined;
+    }
+    return entry;
+  };
+  const sweep = setInterval(() => {
+    for (const ticketId of entries.keys()) live(ticketId);
+  }, 60_000);
+  sweep.unref();
+
+  return {
+    async acquire(ticketId): Promise<AcquireResult> {
+      const current = live(ticketId);
+      if (current) return { acquired: false, reason: current.value === SOLD_MARK ? 'SOLD' : 'LOCKED' };
+      const token = randomBytes(16).toString('hex');
+      entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
+      return { acquired: true, lease: { ticketId, token } };
+    },
+    async release(lease) {
+      if (live(lease.ticketId)?.value !== lease.token) return false;
+      entries.delete(lease.ticketId);
+      return true;
+    },
+    async markSold(lease) {
+      if (live(lease.ticketId)?.value !== lease.token) return false;
+      entries.set(lease.ticketId, { value: SOLD_MARK, expiresAt: now() + timings.soldMarkTtlMs });
+      return true;
+    },
+    async clearSold(ticketId) {
+      if (live(ticketId)?.value !== SOLD_MARK) return false;
+      entries.delete(ticketId);
+      return true;
+    },
+    async close() {
+      clearInterval(sweep);
+      entries.clear();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis, Result } from 'ioredis';
+import { type AcquireResult, type Lease, type LockTimings, SOLD_MARK, type TicketLock } from './ticket-lock.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    fluxCompareAndDelete(key: string, token: string): Result<number, Context>;
+    fluxCompareAndMarkSold(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
+  }
+}
+
+const COMPARE_AND_DELETE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+const COMPARE_AND_MARK_SOLD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+/** The key of a ticket's lock; the braces are a Redis Cluster hash tag. */
+export function ticketLockKey(prefix: string, ticketId: string): string {
+  return `${prefix}ticket:{${ticketId}}`;
+}
+
+/**
+ * The product's lock: `SET ticket:{id} <token> NX PX <ttl> GET` takes the lock and, when it is
+ * refused, returns the current value in the same round trip, which tells a holder from the sold mark.
+ */
+export function createRedisTicketLock(redis: Redis, prefix: string, timings: LockTimings): TicketLock {
+  redis.defineCommand('fluxCompareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
+  redis.defineCommand('fluxCompareAndMarkSold', { numberOfKeys: 1, lua: COMPARE_AND_MARK_SOLD });
+  const key = (ticketId: string) => ticketLockKey(prefix, ticketId);
+
+  return {
+    async acquire(ticketId): Promise<AcquireResult> {
+      const token = randomBytes(16).toString('hex');
+      const previous = await redis.set(key(ticketId), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
+      if (previous === null) return { acquired: true, lease: { ticketId, token } };
+      return { acquired: false, reason: previous === SOLD_MARK ? 'SOLD' : 'LOCKED' };
+    },
+    async release(lease: Lease) {
+      return (await redis.fluxCompareAndDelete(key(lease.ticketId), lease.token)) === 1;
+    },
+    async markSold(lease: Lease) {
+      const marked = await redis.fluxCompareAndMarkSold(
+        key(lease.ticketId),
+        lease.token,
+        SOLD_MARK,
+        timings.soldMarkTtlMs,
+      );
+      return marked === 1;
+    },
+    async clearSold(ticketId) {
+      return (await redis.fluxCompareAndDelete(key(ticketId), SOLD_MARK)) === 1;
+    },
+    async close() {
+      // The connection belongs to the caller.
+    },
+  };
+}
