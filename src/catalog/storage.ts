@@ -1,0 +1,87 @@
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { type EventRow, eventsTable, type TicketRow, type TicketStatus, ticketsTable } from '../db/schema.js';
+
+/** Ticket counts of one event by status. */
+export interface Availability {
+  available: number;
+  held: number;
+  sold: number;
+  total: number;
+}
+
+/** A page request: `limit` rows after skipping `offset`. */
+export interface Page {
+  offset: number;
+  limit: number;
+}
+
+/** Events in start order. */
+export function listEvents(db: Db, page: Page): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(eventsTable)
+    .orderBy(asc(eventsTable.startsAt), asc(eventsTable.id))
+    .offset(page.offset)
+    .limit(page.limit);
+}
+
+/** Events by id, in no particular order. */
+export function eventsByIds(db: Db, ids: readonly string[]): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(eventsTable)
+    .where(inArray(eventsTable.id, [...ids]));
+}
+
+/** Tickets by id, in no particular order. */
+export function ticketsByIds(db: Db, ids: readonly string[]): Promise<TicketRow[]> {
+  return db
+    .select()
+    .from(ticketsTable)
+    .where(inArray(ticketsTable.id, [...ids]));
+}
+
+/** An event's tickets in seat-map order, optionally only those with one status. */
+export function listEventTickets(
+  db: Db,
+  eventId: string,
+  filter: { status?: TicketStatus | undefined },
+  page: Page,
+): Promise<TicketRow[]> {
+  const conditions = [eq(ticketsTable.eventId, eventId)];
+  if (filter.status) conditions.push(eq(ticketsTable.status, filter.status));
+  return db
+    .select()
+    .from(ticketsTable)
+    .where(and(...conditions))
+    .orderBy(asc(ticketsTable.position))
+    .offset(page.offset)
+    .limit(page.limit);
+}
+
+/** Counts by status for each event, in one grouped query. Events without tickets get zeros. */
+export async function availabilityByEventIds(db: Db, eventIds: readonly string[]): Promise<Map<string, Availability>> {
+  const rows = await db
+    .select({ eventId: ticketsTable.eventId, status: ticketsTable.status, n: count() })
+    .from(ticketsTable)
+    .where(inArray(ticketsTable.eventId, [...eventIds]))
+    .groupBy(ticketsTable.eventId, ticketsTable.status);
+  const result = new Map<string, Availability>();
+  for (const id of eventIds) result.set(id, { available: 0, held: 0, sold: 0, total: 0 });
+  for (const row of rows) {
+    const counts = result.get(row.eventId);
+    if (!counts) continue;
+    if (row.status === 'AVAILABLE') counts.available = row.n;
+    else if (row.status === 'HELD') counts.held = row.n;
+    else counts.sold = row.n;
+    counts.total += row.n;
+  }
+  return result;
+}
+
+/** The first available seat of an event in seat-map order, or undefined. */
+export async function firstAvailableTicket(db: Db, eventId: string): Promise<TicketRow | undefined> {
+  const [ticket] = await listEventTickets(db, eventId, { status: 'AVAILABLE' }, { offset: 0, limit: 1 });
+  return ticket;
+}

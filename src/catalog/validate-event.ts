@@ -1,0 +1,68 @@
+import type { InputProblem } from '../errors.js';
+import type { NewEvent } from './events.js';
+
+/** The largest event this API will lay out in one request. */
+export const EVENT_LIMITS = {
+  sections: 50,
+  rowsPerSection: 200,
+  seatsPerRow: 500,
+  seats: 100_000,
+  priceCents: 10_000_000,
+  text: 120,
+  perCustomerLimit: 100,
+} as const;
+
+const isValidDate = (date: Date | null | undefined) => date instanceof Date && !Number.isNaN(date.getTime());
+
+/** Every problem with a new event, at once; an empty list means it may be created. */
+export function validateNewEvent(input: NewEvent): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const problem = (path: string, message: string) => problems.push({ path, message });
+  const text = (path: string, value: string) => {
+    if (value.trim() === '') problem(path, 'must not be empty');
+    else if (value.length > EVENT_LIMITS.text) problem(path, `must be at most ${EVENT_LIMITS.text} characters`);
+  };
+  const count = (path: string, value: number, max: number) => {
+    if (!Number.isInteger(value) || value < 1) problem(path, 'must be a whole number of at least 1');
+    else if (value > max) problem(path, `must be at most ${max}`);
+  };
+
+  text('name', input.name);
+  text('venue', input.venue);
+  if (!isValidDate(input.startsAt)) problem('startsAt', 'must be a valid instant');
+  if (input.saleOpensAt && input.saleClosesAt && input.saleOpensAt >= input.saleClosesAt) {
+    problem('saleClosesAt', 'must be after saleOpensAt');
+  }
+  if (input.perCustomerLimit != null) count('perCustomerLimit', input.perCustomerLimit, EVENT_LIMITS.perCustomerLimit);
+
+  if (input.sections.length === 0) problem('sections', 'must list at least one section');
+  if (input.sections.length > EVENT_LIMITS.sections) problem('sections', `must list at most ${EVENT_LIMITS.sections}`);
+  const names = new Set<string>();
+  let seats = 0;
+  input.sections.forEach((section, i) => {
+    const at = `sections.${i}`;
+    text(`${at}.name`, section.name);
+    const key = section.name.trim().toLowerCase();
+    if (key && names.has(key)) problem(`${at}.name`, `duplicates another section's name "${section.name}"`);
+    names.add(key);
+    const rows = typeof section.rows === 'number' ? section.rows : section.rows.length;
+    count(`${at}.rows`, rows, EVENT_LIMITS.rowsPerSection);
+    if (Array.isArray(section.rows)) {
+      const labels = new Set(section.rows.map((label) => label.trim()));
+      if (labels.size !== section.rows.length || labels.has(''))
+        problem(`${at}.rows`, 'row labels must be distinct and not empty');
+    }
+    count(`${at}.seatsPerRow`, section.seatsPerRow, EVENT_LIMITS.seatsPerRow);
+    if (
+      !Number.isInteger(section.priceCents) ||
+      section.priceCents < 0 ||
+      section.priceCents > EVENT_LIMITS.priceCents
+    ) {
+      problem(`${at}.priceCents`, `must be a whole number from 0 to ${EVENT_LIMITS.priceCents}`);
+    }
+    if (rows > 0 && section.seatsPerRow > 0) seats += rows * section.seatsPerRow;
+  });
+  if (seats > EVENT_LIMITS.seats)
+    problem('sections', `lay out ${seats} seats; at most ${EVENT_LIMITS.seats} are allowed`);
+  return problems;
+}
