@@ -1,0 +1,97 @@
+import { ExpectedError, NotFoundError } from '../errors.js';
+
+export { type InputProblem, InvalidInputError, NotFoundError } from '../errors.js';
+
+/** Why a ticket cannot be bought right now. */
+export type TicketUnavailableReason = 'LOCKED' | 'HELD' | 'SOLD';
+
+const MESSAGES: Record<TicketUnavailableReason, string> = {
+  LOCKED: 'Another buyer is checking out this ticket right now.',
+  HELD: 'This ticket is held by another buyer.',
+  SOLD: 'This ticket has already been sold.',
+};
+
+/** An expected purchase failure: the ticket exists but is not for sale to this buyer now. */
+export class TicketUnavailableError extends ExpectedError {
+  constructor(
+    readonly ticketId: string,
+    readonly reason: TicketUnavailableReason,
+    /** Known when the id came from a global id; lets the API echo the same global id back. */
+    readonly eventId?: string,
+  ) {
+    super(MESSAGES[reason]);
+    this.name = 'TicketUnavailableError';
+  }
+}
+
+/** The NotFound for a ticket, keyed as the Ticket node is (`eventId/ticketId`). */
+export function ticketNotFound(eventId: string, ticketId: string): NotFoundError {
+  return new NotFoundError(`${eventId}/${ticketId}`, 'Ticket');
+}
+
+/** One seat of a multi-seat purchase that could not be had, and why. */
+export interface UnavailableTicket {
+  ticketId: string;
+  eventId: string;
+  reason: TicketUnavailableReason;
+}
+
+/** All-or-nothing purchase refused: names every seat that was unavailable. Nothing was bought. */
+export class TicketsUnavailableError extends ExpectedError {
+  constructor(readonly tickets: UnavailableTicket[]) {
+    super(`${tickets.length} of the requested tickets cannot be bought now; nothing was bought.`);
+    this.name = 'TicketsUnavailableError';
+  }
+}
+
+/** The sale has not opened yet. */
+export class SaleNotOpenError extends ExpectedError {
+  constructor(readonly opensAt: Date) {
+    super(`The sale opens at ${opensAt.toISOString()}.`);
+    this.name = 'SaleNotOpenError';
+  }
+}
+
+/** The sale is over. */
+export class SaleClosedError extends ExpectedError {
+  constructor(readonly closedAt: Date) {
+    super(`The sale closed at ${closedAt.toISOString()}.`);
+    this.name = 'SaleClosedError';
+  }
+}
+
+/** This purchase would take the customer past the event's per-customer limit. */
+export class PurchaseLimitReachedError extends ExpectedError {
+  constructor(
+    readonly limit: number,
+    readonly held: number,
+  ) {
+    super(`You may hold at most ${limit} tickets for this event and already hold ${held}.`);
+    this.name = 'PurchaseLimitReachedError';
+  }
+}
+
+/** Too many purchase attempts by one customer; try again after `retryAfterMs`. */
+export class RateLimitedError extends ExpectedError {
+  constructor(readonly retryAfterMs: number) {
+    super(`Too many purchase attempts; try again in ${Math.ceil(retryAfterMs / 1000)} s.`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** An order that cannot be cancelled by this caller now. */
+export class OrderNotCancellableError extends ExpectedError {
+  constructor(
+    readonly orderId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OrderNotCancellableError';
+  }
+}
+
+/** A one-seat purchase reports its refusal as TicketUnavailable rather than a list of one. */
+export function asSingleSeatError(error: unknown): unknown {
+  const [only] = error instanceof TicketsUnavailableError ? error.tickets : [];
+  return only ? new TicketUnavailableError(only.ticketId, only.reason, only.eventId) : error;
+}

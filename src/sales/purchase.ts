@@ -1,0 +1,155 @@
+import { type SaleSettingsCache, saleStateAt } from '../catalog/sale-settings.js';
+import type { Db } from '../db/client.js';
+import type { OrderRow } from '../db/schema.js';
+import type { Lease, TicketLock } from '../locks/ticket-lock.js';
+import {
+  asSingleSeatError,
+  PurchaseLimitReachedError,
+  SaleClosedError,
+  SaleNotOpenError,
+  TicketsUnavailableError,
+  ticketNotFound,
+  type UnavailableTicket,
+} from './errors.js';
+import { oncePerKey } from './idempotency.js';
+import { explainRefusal } from './refusal.js';
+import { commitSale, type SaleRequest } from './sale-transaction.js';
+import type { ChangedTicket } from './storage.js';
+
+/** Test seams on the purchase path, for fault drills (a paused holder, a slow network). */
+export interface PurchaseHooks {
+  /** Runs after the locks are taken and before the transaction starts. */
+  afterLock?: (lease: Lease) => Promise<void>;
+}
+
+/** Per-customer attempt budget; throws RateLimitedError when it is spent. */
+export interface AttemptLimiter {
+  take(customerId: string): Promise<void>;
+}
+
+/** What the purchase needs besides the database. */
+export interface PurchaseDeps {
+  lock: TicketLock;
+  saleSettings: SaleSettingsCache;
+  attempts?: AttemptLimiter | undefined;
+  /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
+  inFlightWaitMs: number;
+  /** Told about each committed status change, after the commit. Must not throw. */
+  onTicketChanged?: (ticket: ChangedTicket) => void;
+  onLockError?: (error: unknown) => void;
+  hooks?: PurchaseHooks | undefined;
+}
+
+/** One seat. `eventId` comes from the ticket's global id, so no lookup is needed to know it. */
+export interface PurchaseInput {
+  eventId: string;
+  ticketId: string;
+  customerId: string;
+  idempotencyKey?: string | undefined;
+}
+
+/** Several seats of one event, all or none. */
+export interface PurchaseManyInput {
+  eventId: string;
+  ticketIds: string[];
+  customerId: string;
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * Buys every seat or none. In front of the database, in order: the customer's attempt budget, a
+ * repeated idempotency key, the sale window (from the cache), then one lock per seat taken in sorted
+ * order. A seat that is locked or marked sold refuses the whole purchase before any query, and every
+ * lock taken is released. The winner's transaction ({@link commitSale}) re-checks everything in SQL.
+ *
+ * @throws TicketsUnavailableError, NotFoundError, SaleNotOpenError, SaleClosedError,
+ *   PurchaseLimitReachedError or RateLimitedError for expected failures.
+ */
+export async function purchaseTickets(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
+  await deps.attempts?.take(input.customerId);
+  const request: SaleRequest = { ...input, ticketIds: [...new Set(input.ticketIds)].sort() };
+  if (!input.idempotencyKey) return buySeats(db, deps, request);
+  const keyed = { customerId: input.customerId, key: input.idempotencyKey, waitMs: deps.inFlightWaitMs };
+  return oncePerKey(db, deps.lock, keyed, () => buySeats(db, deps, request));
+}
+
+/** The sale window (from the cache), the seat locks, the transaction, and settling the locks. */
+async function buySeats(db: Db, deps: PurchaseDeps, request: SaleRequest): Promise<OrderRow> {
+  const settings = await deps.saleSettings.get(request.eventId);
+  if (!settings) throw ticketNotFound(request.eventId, request.ticketIds[0] ?? '');
+  const state = saleStateAt(settings, new Date());
+  if (!state.open) throw 'opensAt' in state ? new SaleNotOpenError(state.opensAt) : new SaleClosedError(state.closedAt);
+
+  const { leases, refused } = await acquireAll(deps.lock, request);
+  const settle = (how: 'release' | 'markSold', which: Lease[]) =>
+    Promise.all(which.map((lease) => deps.lock[how](lease).catch((error: unknown) => deps.onLockError?.(error))));
+  if (refused.length > 0) {
+    await settle('release', leases);
+    throw new TicketsUnavailableError(refused);
+  }
+
+  let result: Awaited<ReturnType<typeof commitSale>>;
+  try {
+    if (leases[0]) await deps.hooks?.afterLock?.(leases[0]);
+    result = await commitSale(db, request);
+  } catch (error) {
+    await settle('release', leases);
+    throw error;
+  }
+  switch (result.kind) {
+    case 'sold':
+      await settle('markSold', leases);
+      for (const ticket of result.tickets) deps.onTicketChanged?.(ticket);
+      return result.order;
+    case 'duplicate':
+      await settle('release', leases);
+      return result.order;
+    case 'limit':
+      await settle('release', leases);
+      throw new PurchaseLimitReachedError(result.limit, result.held);
+    case 'refused': {
+      const error = await explainRefusal(db, request, new Date());
+      // Seats the database says are sold get their sold mark back (it heals after a Redis flush).
+      const sold = new Set(
+        error instanceof TicketsUnavailableError
+          ? error.tickets.filter((t) => t.reason === 'SOLD').map((t) => t.ticketId)
+          : [],
+      );
+      await Promise.all([
+        settle(
+          'markSold',
+          leases.filter((lease) => sold.has(lease.ticketId)),
+        ),
+        settle(
+          'release',
+          leases.filter((lease) => !sold.has(lease.ticketId)),
+        ),
+      ]);
+      throw error;
+    }
+  }
+}
+
+/** One seat: the same code as {@link purchaseTickets}, with the single-seat failure type. */
+export async function purchaseTicket(db: Db, deps: PurchaseDeps, input: PurchaseInput): Promise<OrderRow> {
+  try {
+    return await purchaseTickets(db, deps, { ...input, ticketIds: [input.ticketId] });
+  } catch (error) {
+    throw asSingleSeatError(error);
+  }
+}
+
+/**
+ * Takes every seat's lock in sorted order, in one pipelined batch. Nobody waits for a lock, so
+ * overlapping buyers cannot deadlock; a refused buyer learns every seat that was unavailable.
+ */
+async function acquireAll(lock: TicketLock, request: SaleRequest) {
+  const attempts = await Promise.all(request.ticketIds.map((ticketId) => lock.acquire(ticketId)));
+  const leases: Lease[] = [];
+  const refused: UnavailableTicket[] = [];
+  attempts.forEach((attempt, i) => {
+    if (attempt.acquired) leases.push(attempt.lease);
+    else refused.push({ ticketId: request.ticketIds[i] as string, eventId: request.eventId, reason: attempt.reason });
+  });
+  return { leases, refused };
+}

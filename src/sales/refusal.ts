@@ -1,0 +1,44 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { readSaleSettings, saleStateAt } from '../catalog/sale-settings.js';
+import type { Db } from '../db/client.js';
+import { ticketsTable } from '../db/schema.js';
+import {
+  SaleClosedError,
+  SaleNotOpenError,
+  TicketsUnavailableError,
+  ticketNotFound,
+  type UnavailableTicket,
+} from './errors.js';
+import type { SaleRequest } from './sale-transaction.js';
+
+/**
+ * Why a sale transaction changed nothing, read after its rollback (only refused buyers pay for
+ * this): a missing ticket, a closed window, or the seats that were not AVAILABLE.
+ */
+export async function explainRefusal(db: Db, request: SaleRequest, now: Date): Promise<Error> {
+  const settings = await readSaleSettings(db, request.eventId);
+  const firstId = request.ticketIds[0] ?? '';
+  if (!settings) return ticketNotFound(request.eventId, firstId);
+  const state = saleStateAt(settings, now);
+  if (!state.open)
+    return 'opensAt' in state ? new SaleNotOpenError(state.opensAt) : new SaleClosedError(state.closedAt);
+
+  const rows = await db
+    .select({ id: ticketsTable.id, status: ticketsTable.status })
+    .from(ticketsTable)
+    .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)));
+  const found = new Map(rows.map((row) => [row.id, row.status]));
+  const missing = request.ticketIds.find((id) => !found.has(id));
+  if (missing) return ticketNotFound(request.eventId, missing);
+
+  const unavailable: UnavailableTicket[] = [];
+  for (const [ticketId, status] of found) {
+    if (status !== 'AVAILABLE') unavailable.push({ ticketId, eventId: request.eventId, reason: status });
+  }
+  // Every seat is AVAILABLE again: the refusal lost a race with a release. Trying again may work.
+  if (unavailable.length === 0) {
+    for (const ticketId of request.ticketIds)
+      unavailable.push({ ticketId, eventId: request.eventId, reason: 'LOCKED' });
+  }
+  return new TicketsUnavailableError(unavailable);
+}
