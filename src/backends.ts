@@ -1,0 +1,80 @@
+import type { Config } from './config.js';
+import { createDatabase, type Database } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import {
+  createMemoryTicketChangeBus,
+  createRedisTicketChangeBus,
+  type TicketChangeBus,
+} from './events/ticket-change-bus.js';
+import { createMemoryTicketLock } from './locks/memory-ticket-lock.js';
+import { createRedisTicketLock } from './locks/redis-ticket-lock.js';
+import type { TicketLock } from './locks/ticket-lock.js';
+import { closeRedis, createRedis } from './redis/client.js';
+import { createAttemptLimiter } from './sales/attempt-limiter.js';
+import type { AttemptLimiter } from './sales/purchase.js';
+
+/** The stateful infrastructure of one app instance: Postgres or PGlite, Redis or in-process. */
+export interface Backends {
+  database: Database;
+  lock: TicketLock;
+  bus: TicketChangeBus;
+  /** The per-customer purchase budget; undefined when turned off. */
+  attempts: AttemptLimiter | undefined;
+  /** True when running on PGlite and in-process lock: one process only, not for production. */
+  embedded: { database: boolean; redis: boolean };
+  close(): Promise<void>;
+}
+
+/** Connects (or starts) the backends the config names and applies pending migrations. */
+export async function createBackends(config: Config, onError: (error: unknown) => void): Promise<Backends> {
+  const database = await createDatabase({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    pgliteDataDir: config.pgliteDataDir,
+  });
+  const closers: Array<() => Promise<void>> = [() => database.close()];
+  try {
+    await migrateDatabase(database, config.databaseUrl);
+    await database.saveSnapshot?.().catch((error: unknown) => onError(error));
+    const timings = { lockTtlMs: config.lockTtlMs, soldMarkTtlMs: config.soldMarkTtlMs };
+    let lock: TicketLock;
+    let bus: TicketChangeBus;
+    let attempts: AttemptLimiter | undefined;
+    const budget = { points: config.purchaseRateLimit, windowSeconds: config.purchaseRateWindowSeconds };
+    if (config.redisUrl) {
+      // Named after the key prefix, so CLIENT LIST shows which deployment holds a connection.
+      const name = (role: string) => `${config.redisKeyPrefix}${role}`;
+      const redis = createRedis(config.redisUrl, name('commands'));
+      const publisher = createRedis(config.redisUrl, name('publisher'));
+      const subscriber = createRedis(config.redisUrl, name('subscriber'));
+      closers.unshift(
+        () => closeRedis(redis),
+        () => closeRedis(publisher),
+        () => closeRedis(subscriber),
+      );
+      lock = createRedisTicketLock(redis, config.redisKeyPrefix, timings);
+      bus = createRedisTicketChangeBus({ publisher, subscriber }, config.redisKeyPrefix, onError);
+      attempts = createAttemptLimiter(budget, { redis, keyPrefix: config.redisKeyPrefix });
+    } else {
+      lock = createMemoryTicketLock(timings);
+      bus = createMemoryTicketChangeBus();
+      attempts = createAttemptLimiter(budget, undefined);
+    }
+    closers.unshift(() => lock.close());
+    return {
+      database,
+      lock,
+      bus,
+      attempts,
+      embedded: { database: !config.databaseUrl, redis: !config.redisUrl },
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+  for (const close of closers) await close();
+}

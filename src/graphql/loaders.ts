@@ -1,0 +1,39 @@
+import DataLoader from 'dataloader';
+import { type Availability, availabilityByEventIds, eventsByIds, ticketsByIds } from '../catalog/storage.js';
+import type { Db } from '../db/client.js';
+import type { EventRow, OrderRow, TicketRow } from '../db/schema.js';
+import { ordersOfCustomerByIds, ticketsOfOrders } from '../sales/orders.js';
+
+/** Per-request batch loaders, so a seat map of 500 tickets costs one query per kind, not 500. */
+export interface Loaders {
+  event: DataLoader<string, EventRow | null>;
+  ticket: DataLoader<string, TicketRow | null>;
+  availability: DataLoader<string, Availability>;
+  ticketsOfOrder: DataLoader<string, TicketRow[]>;
+  /** Only the viewer's own orders load; anyone else's come back null. */
+  ownOrder: DataLoader<string, OrderRow | null>;
+}
+
+function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
+  const map = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => map.get(id) ?? null);
+}
+
+/** Builds the loaders for one request, scoped to its viewer. */
+export function createLoaders(db: Db, viewerId: string | null): Loaders {
+  return {
+    event: new DataLoader(async (ids) => byId(ids, await eventsByIds(db, ids))),
+    ticket: new DataLoader(async (ids) => byId(ids, await ticketsByIds(db, ids))),
+    availability: new DataLoader(async (ids) => {
+      const counts = await availabilityByEventIds(db, ids);
+      return ids.map((id) => counts.get(id) ?? { available: 0, held: 0, sold: 0, total: 0 });
+    }),
+    ticketsOfOrder: new DataLoader(async (ids) => {
+      const tickets = await ticketsOfOrders(db, ids);
+      return ids.map((id) => tickets.get(id) ?? []);
+    }),
+    ownOrder: new DataLoader(async (ids) =>
+      viewerId === null ? ids.map(() => null) : byId(ids, await ordersOfCustomerByIds(db, viewerId, ids)),
+    ),
+  };
+}

@@ -1,0 +1,66 @@
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import { saleStateAt } from '../../catalog/sale-settings.js';
+import { listEvents, listEventTickets } from '../../catalog/storage.js';
+import { builder } from '../builder.js';
+import { AvailabilityRef, EventRef, TicketRef } from './refs.js';
+import { TicketStatusEnum } from './ticket.js';
+
+AvailabilityRef.implement({
+  description: 'Ticket counts of an event by status.',
+  fields: (t) => ({
+    available: t.exposeInt('available'),
+    held: t.exposeInt('held'),
+    sold: t.exposeInt('sold'),
+    total: t.exposeInt('total'),
+  }),
+});
+
+builder.node(EventRef, {
+  description: 'Something people buy tickets for.',
+  id: { resolve: (event) => event.id },
+  loadOne: (id, context) => context.loaders.event.load(id),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    venue: t.exposeString('venue'),
+    startsAt: t.expose('startsAt', { type: 'DateTime' }),
+    saleOpensAt: t.expose('saleOpensAt', { type: 'DateTime', nullable: true, description: 'Null: open already.' }),
+    saleClosesAt: t.expose('saleClosesAt', { type: 'DateTime', nullable: true, description: 'Null: no set end.' }),
+    onSale: t.boolean({
+      description: 'Whether purchases are accepted now.',
+      resolve: (event) => saleStateAt(event, new Date()).open,
+    }),
+    perCustomerLimit: t.exposeInt('perCustomerLimit', {
+      nullable: true,
+      description: 'Most tickets one customer may hold for this event; null for no limit.',
+    }),
+    availability: t.field({
+      type: AvailabilityRef,
+      resolve: (event, _args, context) => context.loaders.availability.load(event.id),
+    }),
+    tickets: t.connection({
+      type: TicketRef,
+      description: 'Seats in seat-map order. Up to 1000 a page, so a seat map loads in a few requests.',
+      args: { status: t.arg({ type: TicketStatusEnum, description: 'Only tickets with this status.' }) },
+      resolve: (event, args, context) =>
+        resolveOffsetConnection({ args, defaultSize: 100, maxSize: 1000 }, (page) =>
+          listEventTickets(context.services.db, event.id, { status: args.status ?? undefined }, page),
+        ),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  events: t.connection({
+    type: EventRef,
+    description: 'All events, soonest first.',
+    resolve: (_root, args, context) =>
+      resolveOffsetConnection({ args }, (page) => listEvents(context.services.db, page)),
+  }),
+  event: t.field({
+    type: EventRef,
+    nullable: true,
+    description: 'One event by id, or null if there is none.',
+    args: { id: t.arg.globalID({ for: EventRef, required: true }) },
+    resolve: (_root, args, context) => context.loaders.event.load(args.id.id),
+  }),
+}));

@@ -1,0 +1,77 @@
+import { createEvent } from '../../catalog/events.js';
+import { closeSale, openSale } from '../../catalog/sale-window.js';
+import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { builder } from '../builder.js';
+import { EventRef } from './refs.js';
+
+const SectionInput = builder.inputType('SectionInput', {
+  description: 'A block of seats at one price.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Unique within the event, e.g. "Floor" or "Balcony".' }),
+    rows: t.int({ required: true, description: 'How many rows; labelled 1…rows unless rowLabels is given.' }),
+    rowLabels: t.stringList({ description: 'Labels for the rows, front to back (as many as `rows`).' }),
+    seatsPerRow: t.int({ required: true }),
+    priceCents: t.int({ required: true, description: 'Price of each seat, in the smallest currency unit.' }),
+  }),
+});
+
+const CreateEventInput = builder.inputType('CreateEventInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    venue: t.string({ required: true }),
+    startsAt: t.field({ type: 'DateTime', required: true }),
+    saleOpensAt: t.field({ type: 'DateTime', description: 'When buying starts; omit to open at once.' }),
+    saleClosesAt: t.field({ type: 'DateTime', description: 'When buying stops; omit for no set end.' }),
+    perCustomerLimit: t.int({ description: 'Most tickets one customer may hold for this event; omit for none.' }),
+    sections: t.field({ type: [SectionInput], required: true }),
+  }),
+});
+
+const saleResult = (name: string) => ({
+  types: [NotFoundError],
+  union: { name: `${name}Result` },
+  result: { name: `${name}Success` },
+  dataField: { name: 'event' },
+});
+
+builder.mutationFields((t) => ({
+  createEvent: t.field({
+    type: EventRef,
+    description: 'Organizers only. Creates an event and all its seats; a bad layout writes nothing.',
+    authScopes: { organizer: true },
+    args: { input: t.arg({ type: CreateEventInput, required: true }) },
+    errors: {
+      types: [InvalidInputError],
+      union: { name: 'CreateEventResult' },
+      result: { name: 'CreateEventSuccess' },
+      dataField: { name: 'event' },
+    },
+    resolve: async (_root, { input }, context) => {
+      const { eventId } = await createEvent(context.services.db, {
+        ...input,
+        sections: input.sections.map((section) => ({ ...section, rows: section.rowLabels ?? section.rows })),
+      });
+      const event = await context.loaders.event.load(eventId);
+      if (!event) throw new Error(`createEvent: event ${eventId} vanished`);
+      return event;
+    },
+  }),
+  openSale: t.field({
+    type: EventRef,
+    description: 'Organizers only. Opens the sale now.',
+    authScopes: { organizer: true },
+    args: { eventId: t.arg.globalID({ for: EventRef, required: true }) },
+    errors: saleResult('OpenSale'),
+    resolve: (_root, { eventId }, context) =>
+      openSale(context.services.db, eventId.id, context.services.announceSaleChange),
+  }),
+  closeSale: t.field({
+    type: EventRef,
+    description: 'Organizers only. Closes the sale now.',
+    authScopes: { organizer: true },
+    args: { eventId: t.arg.globalID({ for: EventRef, required: true }) },
+    errors: saleResult('CloseSale'),
+    resolve: (_root, { eventId }, context) =>
+      closeSale(context.services.db, eventId.id, context.services.announceSaleChange),
+  }),
+}));

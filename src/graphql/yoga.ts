@@ -1,0 +1,84 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import { type AppServices, authorizationOf, type Context, createContext, type InitialContext } from '../context.js';
+import { SlowSubscriberError } from '../events/subscriber-stream.js';
+import type { Logger } from '../logger.js';
+import { RateLimitedError } from '../sales/errors.js';
+import { schema } from './schema.js';
+
+/** The GraphQL server as one value: yoga plus our plugins. */
+export type Yoga = YogaServerInstance<Record<string, never>, Context>;
+
+const GRAPHIQL_QUERY = `# Flux-Order. Paste a token into Headers as {"Authorization": "Bearer <token>"} to buy.
+query Events {
+  events(first: 5) {
+    edges {
+      node {
+        id
+        name
+        venue
+        startsAt
+        onSale
+        availability { available held sold total }
+        tickets(first: 5, status: AVAILABLE) {
+          edges { node { id section row seat priceCents status version } }
+        }
+      }
+    }
+  }
+}
+`;
+
+/** Errors that are safe and useful to show as they are, with a code clients can act on. */
+function exposeKnownErrors(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof SlowSubscriberError) {
+    return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
+  }
+  if (original instanceof RateLimitedError) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(original.retryAfterMs / 1000));
+    return new GraphQLError(original.message, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds,
+        http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+      },
+    });
+  }
+  return maskError(error, message, isDev);
+}
+
+/**
+ * Yoga with the safety rails: query depth, alias, token and cost limits (graphql-armor), CSRF
+ * prevention for browsers, and, in production, no introspection or GraphiQL unless turned on.
+ */
+export function createGraphQLServer(config: Config, services: AppServices, logger: Logger): Yoga {
+  const plugins: Plugin[] = [
+    EnvelopArmorPlugin({
+      maxDepth: { n: 12, ignoreIntrospection: true },
+      maxAliases: { n: 15 },
+      maxTokens: { n: 3000 },
+      // Cost multiplies by literal `first`: a 1,000-seat page with every seat field scores ~156k,
+      // while events(first: 100) { tickets(first: 1000) } scores 4.3M.
+      costLimit: { maxCost: 250_000 },
+      maxDirectives: { n: 20 },
+      blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
+    }) as Plugin,
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+  ];
+  if (!config.introspection) plugins.push(useDisableIntrospection());
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    plugins,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'Flux-Order', defaultQuery: GRAPHIQL_QUERY } : false,
+    logging: { debug() {}, info: logger.info, warn: logger.warn, error: logger.error },
+    maskedErrors: { maskError: exposeKnownErrors },
+    context: (initial: InitialContext) => createContext(services, authorizationOf(initial)),
+  });
+}

@@ -1,0 +1,72 @@
+import { createApp } from './app.js';
+import { signToken } from './auth/tokens.js';
+import { DEMO_EVENT, seedDemoEvent } from './catalog/demo.js';
+import { firstAvailableTicket } from './catalog/storage.js';
+import { ConfigError, loadProcessConfig } from './config.js';
+import { ticketGlobalId } from './graphql/global-id.js';
+import { consoleLogger as log } from './logger.js';
+
+const startedAt = performance.now();
+let config: ReturnType<typeof loadProcessConfig>;
+try {
+  config = loadProcessConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  log.error(error.message);
+  process.exit(1);
+}
+
+const app = await createApp({ config });
+if (config.seedDemo) await seedDemoEvent(app.services.db);
+const { url } = await app.start();
+
+const { embedded } = app.backends;
+if (embedded.database || embedded.redis) {
+  const parts = [
+    embedded.database && 'PGlite (in memory unless PGLITE_DATA_DIR is set)',
+    embedded.redis && 'in-process lock and pub/sub',
+  ];
+  log.info(
+    `EMBEDDED MODE: ${parts.filter(Boolean).join(' + ')}. One process only: data is not shared across instances. Not for production; set DATABASE_URL and REDIS_URL.`,
+  );
+}
+if (config.seedDemo && config.nodeEnv !== 'production') await printDemoHints();
+log.info(
+  `Flux-Order listening: ${url} (open it in a browser for GraphiQL), ready in ${Math.round(performance.now() - startedAt)} ms`,
+);
+
+/** The token and operation a newcomer pastes into GraphiQL. */
+async function printDemoHints() {
+  const token = await signToken(config.jwtSecret, { sub: 'demo-buyer' }, '7d');
+  const ticket = await firstAvailableTicket(app.services.db, DEMO_EVENT.id ?? '');
+  log.info(`Demo customer token (GraphiQL → Headers tab: {"Authorization": "Bearer <token>"}):\n  ${token}`);
+  if (ticket) {
+    log.info(
+      `Try: mutation { purchaseTicket(input: { ticketId: "${ticketGlobalId(ticket)}" }) { __typename ... on PurchaseTicketSuccess { order { id totalCents tickets { section row seat } } } ... on Error { message } } }`,
+    );
+  }
+}
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    const forced = setTimeout(() => {
+      log.error('stop took over 10 s; exiting anyway');
+      process.exit(1);
+    }, 10_000);
+    forced.unref();
+    app.stop().then(
+      () => {
+        log.info('stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error('stop failed', error);
+        process.exit(1);
+      },
+    );
+  });
+}
