@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { expectSaleInvariants } from './helpers/invariants.js';
+
+// Real Postgres and Redis only: PGlite runs one query at a time, so a race on it proves nothing.
+// Two app instances share one Redis key space and one database, as two servers behind a balancer.
+describe('buyers racing for the same seats (two instances, real Postgres and Redis)', () => {
+  let database: TestDatabase;
+  let instances: [TestApp, TestApp];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const redisPrefix = uniqueRedisPrefix();
+    instances = [
+      await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix }),
+      await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix }),
+    ];
+  });
+  afterAll(async () => {
+    for (const instance of instances ?? []) await instance.stop();
+    await database?.drop();
+  });
+
+  const via = (i: number) => instances[i % 2] as TestApp;
+
+  it('gives the hot seat to exactly 1 of 200 simultaneous buyers; the 199 others get TicketUnavailable', async () => {
+    const { ticketIds } = await createTestEvent(via(0).app, { seats: 1 });
+    const ticketId = ticketIds[0] as string;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => purchase(via(i), `hot-${i}`, ticketId)));
+    const winners = results.filter((r) => r.__typename === 'PurchaseTicketSuccess');
+    const losers = results.filter((r) => r.__typename === 'TicketUnavailable');
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(199);
+    for (const loser of losers) expect(['LOCKED', 'SOLD']).toContain(loser.reason);
+
+    const orders = await database.sql<{ n: number }[]>`
+      select count(*)::int as n from order_tickets ot join tickets t on t.id = ot.ticket_id
+      where t.id = (select id from tickets where status = 'SOLD' limit 1)`;
+    expect(orders[0]?.n).toBe(1);
+    expect((await expectSaleInvariants(via(0).app.services.db)).soldTickets).toBe(1);
+  });
+
+  it('sells each of 100 seats at most once to 1,000 attempts from 100 customers, and orders match sales', async () => {
+    const { ticketIds } = await createTestEvent(via(0).app, { seats: 100 });
+    const before = await expectSaleInvariants(via(0).app.services.db);
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        purchase(via(i), `rush-${i % 100}`, ticketIds[(i * 37) % ticketIds.length] as string),
+      ),
+    );
+    const wins = results.filter((r) => r.__typename === 'PurchaseTicketSuccess');
+    const soldIds = new Set(wins.flatMap((w) => w.order?.tickets.map((t) => t.id) ?? []));
+    expect(soldIds.size).toBe(wins.length);
+    const after = await expectSaleInvariants(via(0).app.services.db);
+    expect(after.soldTickets - before.soldTickets).toBe(wins.length);
+    expect(after.orders - before.orders).toBe(wins.length);
+    // Every seat was tried 10 times; a seat left unsold would mean a lock was never released.
+    expect(wins.length).toBe(100);
+  });
+
+  it('turns away LOCKED and SOLD buyers without a single statement reaching Postgres, and without a customer row', async () => {
+    const { ticketIds, rawTicketIds } = await createTestEvent(via(0).app, { seats: 2 });
+    const [lockedId, soldId] = ticketIds as [string, string];
+    const customersBefore = await database.sql<{ n: number }[]>`select count(*)::int as n from customers`;
+
+    // A buyer mid-checkout holds the first seat's lock.
+    const held = await via(0).app.backends.lock.acquire(rawTicketIds[0] as string);
+    expect(held.acquired).toBe(true);
+    // The second seat is sold; its lock became the sold mark.
+    expect((await purchase(via(1), 'first-buyer', soldId)).__typename).toBe('PurchaseTicketSuccess');
+    // Each instance reads an event's sale window once per SALE_SETTINGS_TTL_MS, not once per buyer:
+    // a first look warms instance 0's cache before the count starts.
+    expect((await purchase(via(0), 'warm-up', soldId)).reason).toBe('SOLD');
+
+    const queriesBefore = instances.map((i) => i.queries());
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => purchase(via(i), `late-${i}`, i % 2 ? soldId : lockedId)),
+    );
+    expect(results.filter((r) => r.reason === 'LOCKED')).toHaveLength(50);
+    expect(results.filter((r) => r.reason === 'SOLD')).toHaveLength(50);
+    expect(instances.map((i) => i.queries())).toEqual(queriesBefore);
+
+    // The counter does count: one winning purchase costs statements.
+    if (held.acquired) await via(0).app.backends.lock.release(held.lease);
+    expect((await purchase(via(0), 'patient', lockedId)).__typename).toBe('PurchaseTicketSuccess');
+    expect(via(0).queries()).toBeGreaterThan(queriesBefore[0] as number);
+
+    const customersAfter = await database.sql<{ n: number }[]>`select count(*)::int as n from customers`;
+    expect((customersAfter[0]?.n ?? 0) - (customersBefore[0]?.n ?? 0)).toBe(2); // first-buyer and patient
+    await expectSaleInvariants(via(0).app.services.db);
+  });
+});

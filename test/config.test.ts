@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded backends and a dev secret outside production', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      lockTtlMs: 5000,
+      seedDemo: true,
+    });
+  });
+
+  it('names every problem at once', () => {
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', LOCK_TTL_MS: '-1', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const { problems } = error as ConfigError;
+      expect(problems.map((p) => p.split(':')[0])).toEqual(
+        expect.arrayContaining(['PORT', 'LOCK_TTL_MS', 'DATABASE_URL', 'JWT_SECRET']),
+      );
+    }
+  });
+
+  it('refuses to start in production without DATABASE_URL, REDIS_URL and JWT_SECRET, naming each', () => {
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+      expect.unreachable('production must not fall back to embedded mode');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const text = (error as ConfigError).problems.join('\n');
+      for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) expect(text).toContain(name);
+    }
+  });
+
+  it('accepts a complete production environment', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db:5432/flux',
+      REDIS_URL: 'redis://cache:6379',
+      JWT_SECRET: 'x'.repeat(40),
+    });
+    expect(config.seedDemo).toBe(false);
+    expect(config.jwtSecret).toBe('x'.repeat(40));
+  });
+});

@@ -1,0 +1,143 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
+import { SOLD_MARK } from '../src/locks/ticket-lock.js';
+import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { expectSaleInvariants } from './helpers/invariants.js';
+import { TEST_REDIS_URL } from './helpers/services.js';
+
+// Fault drills on the real backend only (PGlite serialises everything, so it cannot race).
+describe('faults: the database refuses a second sale whatever happens to the lock', () => {
+  const LOCK_TTL_MS = 300;
+  let database: TestDatabase;
+  let redis: Redis;
+  let paused: TestApp;
+  let healthy: TestApp;
+  let pauseOnce: { release: () => void; reached: Promise<void> } | undefined;
+
+  /** Arms the paused instance: its next lock holder stops until `release()`. */
+  const armPause = () => {
+    let release = () => {};
+    let reached = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const reachedPromise = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    pauseOnce = { release, reached: reachedPromise };
+    return { gate, reached };
+  };
+  let armed: ReturnType<typeof armPause> | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    redis = new Redis(TEST_REDIS_URL);
+    const redisPrefix = uniqueRedisPrefix();
+    paused = await startTestApp({
+      kind: 'real',
+      databaseUrl: database.url,
+      redisPrefix,
+      lockTtlMs: LOCK_TTL_MS,
+      hooks: {
+        afterLock: async () => {
+          const current = armed;
+          if (!current) return;
+          armed = undefined;
+          current.reached();
+          await current.gate; // a GC pause or a stalled network, longer than the TTL
+        },
+      },
+    });
+    healthy = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix, lockTtlMs: LOCK_TTL_MS });
+  });
+  afterAll(async () => {
+    await paused?.stop();
+    await healthy?.stop();
+    redis?.disconnect();
+    await database?.drop();
+  });
+
+  it('a holder paused past its TTL loses to a second buyer, and there is still exactly one order', async () => {
+    const { ticketIds, rawTicketIds } = await createTestEvent(paused.app, { seats: 1 });
+    const ticketId = ticketIds[0] as string;
+    armed = armPause();
+    const slow = purchase(paused, 'slow-holder', ticketId);
+    await pauseOnce?.reached;
+    expect((await purchase(healthy, 'second', ticketId)).reason).toBe('LOCKED');
+    await sleep(LOCK_TTL_MS + 100); // the paused holder's lock expires
+    const second = await purchase(healthy, 'second', ticketId);
+    expect(second.__typename).toBe('PurchaseTicketSuccess');
+    pauseOnce?.release();
+    const first = await slow;
+    expect(first).toMatchObject({ __typename: 'TicketUnavailable', reason: 'SOLD' });
+
+    const orders = await database.sql<{ customer_id: string }[]>`
+      select o.customer_id from orders o join order_tickets ot on ot.order_id = o.id where ot.ticket_id = ${rawTicketIds[0] as string}`;
+    expect(orders.map((o) => o.customer_id)).toEqual(['second']);
+    // The stale holder did not clobber the winner's sold mark.
+    expect(await redis.get(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string))).toBe(SOLD_MARK);
+    await expectSaleInvariants(healthy.app.services.db);
+  });
+
+  it('a lock left by a crashed holder frees the ticket after the TTL', async () => {
+    const { ticketIds, rawTicketIds } = await createTestEvent(healthy.app, { seats: 1 });
+    // A process that took the lock and was killed before releasing it.
+    await redis.set(
+      ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string),
+      'dead-process-token',
+      'PX',
+      LOCK_TTL_MS,
+      'NX',
+    );
+    expect((await purchase(healthy, 'early', ticketIds[0] as string)).reason).toBe('LOCKED');
+    await sleep(LOCK_TTL_MS + 100);
+    expect((await purchase(healthy, 'later', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    await expectSaleInvariants(healthy.app.services.db);
+  });
+
+  it('when every Redis key vanishes mid-sale, nothing is oversold and sold seats stay refused', async () => {
+    const { ticketIds, rawTicketIds } = await createTestEvent(healthy.app, { seats: 20 });
+    const flushOurKeys = async () => {
+      const keys = await redis.keys(`${healthy.redisPrefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      return keys.length;
+    };
+    const wave = (label: string) =>
+      Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          purchase(i % 2 ? healthy : paused, `${label}-${i % 40}`, ticketIds[i % ticketIds.length] as string),
+        ),
+      );
+    // One winner stops mid-sale, holding its lock; every key vanishes while it waits.
+    armed = armPause();
+    const first = wave('first');
+    await pauseOnce?.reached;
+    expect(await flushOurKeys()).toBeGreaterThan(0);
+    pauseOnce?.release();
+    const firstWave = await first;
+    await flushOurKeys(); // and once more, taking every sold mark with it
+    const secondWave = await wave('second');
+
+    const wins = [...firstWave, ...secondWave].filter((r) => r.__typename === 'PurchaseTicketSuccess');
+    const summary = await expectSaleInvariants(healthy.app.services.db);
+    const sold = await database.sql<{ n: number }[]>`
+      select count(*)::int as n from tickets where status = 'SOLD' and id = any(${rawTicketIds as string[]}::uuid[])`;
+    expect(sold[0]?.n).toBe(20);
+    expect(wins).toHaveLength(20);
+    expect(summary.soldTickets).toBe(summary.liveOrderTickets);
+    expect(secondWave.every((r) => r.__typename === 'TicketUnavailable')).toBe(true);
+    // A refusal puts the sold mark back, so the next buyer costs no query again. (A refusal that
+    // outlives its 300 ms lease, as under heavy load, rightly leaves the key alone; so take one
+    // uncontended refusal here.)
+    await redis.del(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string));
+    expect((await purchase(healthy, 'healer', ticketIds[0] as string)).reason).toBe('SOLD');
+    const mark = await redis.get(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string));
+    expect(mark).toBe(SOLD_MARK);
+    const queries = healthy.queries();
+    expect((await purchase(healthy, 'after-heal', ticketIds[0] as string)).reason).toBe('SOLD');
+    expect(healthy.queries()).toBe(queries);
+  });
+});

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEvent, PURCHASE, startTestApp, type TestApp, tokenFor } from './helpers/app.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+
+describe('safety rails', () => {
+  let database: TestDatabase;
+  let api: TestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await startTestApp({
+      kind: 'real',
+      databaseUrl: database.url,
+      env: { PURCHASE_RATE_LIMIT: '3', PURCHASE_RATE_WINDOW_SECONDS: '60', MAX_BODY_BYTES: '20000' },
+    });
+    url = await api.listen();
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await database?.drop();
+  });
+
+  const orders = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from orders`)[0]?.n;
+
+  it('refuses an alias bomb and a 50-deep query with a clear error, before resolving anything', async () => {
+    const before = api.queries();
+    const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: events(first: 1) { pageInfo { hasNextPage } }`);
+    const bomb = await api.gql(`{ ${aliases.join(' ')} }`);
+    expect(bomb.errors?.[0]?.message).toMatch(/alias/i);
+
+    const nest = (levels: number) => {
+      let selection = 'id';
+      for (let i = 0; i < levels; i++) selection = `event { tickets(first: 1) { edges { node { ${selection} } } } }`;
+      return `query($id: ID!) { node(id: $id) { ... on Ticket { ${selection} } } }`;
+    };
+    // 50 levels: its cost grows with depth, so the cost rule or the depth rule refuses it.
+    const fifty = await api.gql(nest(12), { id: 'x' });
+    expect(fifty.errors?.[0]?.message).toMatch(/depth|cost/i);
+    // 14 levels: cheap enough for the cost rule, too deep for the depth rule.
+    const fourteen = await api.gql(nest(3), { id: 'x' });
+    expect(fourteen.errors?.[0]?.message).toMatch(/depth limit of 12/i);
+    expect(api.queries()).toBe(before);
+  });
+
+  it('refuses a body over MAX_BODY_BYTES with 413, and a chunked body with 411', async () => {
+    const big = JSON.stringify({ query: `{ __typename } # ${'x'.repeat(30_000)}` });
+    const tooBig = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(tooBig.status).toBe(413);
+    const chunked = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob(['{"query":"{ __typename }"}']).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+  });
+
+  it('blocks a browser-simple GET without the CSRF header, and serves it with one', async () => {
+    const query = `${url}?query=${encodeURIComponent('{ __typename }')}`;
+    expect((await fetch(query)).status).toBe(403);
+    const allowed = await fetch(query, { headers: { 'x-graphql-yoga-csrf': '1' } });
+    expect(allowed.status).toBe(200);
+  });
+
+  it('rate-limits one customer’s purchase attempts with RATE_LIMITED and Retry-After, costing Postgres nothing', async () => {
+    const { ticketIds } = await createTestEvent(api.app, { seats: 5 });
+    const token = await tokenFor('hammer');
+    for (const id of ticketIds.slice(0, 3)) {
+      const ok = await api.gql<{ purchaseTicket: { __typename: string } }>(PURCHASE, { ticketId: id }, { token });
+      expect(ok.data?.purchaseTicket.__typename).toBe('PurchaseTicketSuccess');
+    }
+    const before = { queries: api.queries(), orders: await orders() };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: PURCHASE, variables: { ticketId: ticketIds[3] } }),
+    });
+    const body = (await response.json()) as {
+      errors: Array<{ extensions: { code: string; retryAfterSeconds: number } }>;
+    };
+    expect(body.errors[0]?.extensions.code).toBe('RATE_LIMITED');
+    expect(body.errors[0]?.extensions.retryAfterSeconds).toBeGreaterThan(0);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(api.queries()).toBe(before.queries);
+    expect(await orders()).toBe(before.orders);
+    // Another customer is not affected.
+    const other = await api.gql<{ purchaseTicket: { __typename: string } }>(
+      PURCHASE,
+      { ticketId: ticketIds[3] },
+      { token: await tokenFor('patient-one') },
+    );
+    expect(other.data?.purchaseTicket.__typename).toBe('PurchaseTicketSuccess');
+  });
+});
+
+describe('production mode', () => {
+  let database: TestDatabase;
+  let api: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await startTestApp({ kind: 'real', databaseUrl: database.url, env: { NODE_ENV: 'production' } });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await database?.drop();
+  });
+
+  it('has no introspection and no GraphiQL, and masks unexpected errors', async () => {
+    const introspection = await api.gql('{ __schema { types { name } } }');
+    expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
+    const page = await api.app.yoga.fetch('http://flux.test/graphql', { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toMatch(/graphiql/i);
+    const typo = await api.gql('{ evnts { edges { cursor } } }');
+    expect(typo.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+});

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_ADMIN_URL, TEST_REDIS_URL } from './helpers/services.js';
+
+// The load-test harness, run for real but briefly: it starts the API as separate processes on a
+// fresh database, drives a few hundred purchases and checks the invariants in SQL. Correctness
+// only: no assertion here is about speed.
+
+interface SmokeReport {
+  passed: boolean;
+  results: Array<{
+    contender: string;
+    load: { wins: number; completed: number; errors: Record<string, number> };
+    sale: { seats: number; sold: number };
+    invariants: Array<{ name: string; pass: boolean }> | null;
+  }>;
+}
+
+async function runHarness(outDir: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'loadtest/run.ts', ...args, '--out', outDir, '--quiet'], {
+    env: { ...process.env, LOADTEST_DATABASE_URL: PG_ADMIN_URL, LOADTEST_REDIS_URL: TEST_REDIS_URL },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, output };
+}
+
+async function onlyReport(outDir: string, prefix: string): Promise<SmokeReport> {
+  const files = (await readdir(outDir)).filter((f) => f.startsWith(prefix) && f.endsWith('.json'));
+  expect(files).toHaveLength(1);
+  return JSON.parse(await readFile(join(outDir, files[0] as string), 'utf8')) as SmokeReport;
+}
+
+describe('the load-test harness (smoke, correctness only)', () => {
+  let outDir: string;
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'flux-loadtest-'));
+  });
+  afterAll(async () => {
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('runs hot-seat for 2 s at 150 attempts/s: one sale, the invariants PASS, exit code 0', async () => {
+    const { code, output } = await runHarness(outDir, [
+      'hot-seat',
+      '--rate',
+      '150',
+      '--duration',
+      '2s',
+      '--buyers',
+      '300',
+      '--warmup',
+      '200',
+    ]);
+    expect(code, output).toBe(0);
+    const report = await onlyReport(outDir, 'hot-seat-2');
+    const [result] = report.results;
+    expect(report.passed).toBe(true);
+    expect(result?.contender).toBe('redis-lock');
+    expect(result?.load.completed).toBeGreaterThan(200);
+    expect(result?.load.wins).toBe(1);
+    expect(result?.load.errors).toEqual({});
+    expect(result?.invariants?.every((i) => i.pass)).toBe(true);
+    expect(await readdir(outDir)).toEqual(expect.arrayContaining([expect.stringMatching(/^hot-seat-.*\.svg$/)]));
+  });
+
+  it('runs seat-rush on 200 seats until they are gone: every seat sold once, the invariants PASS, exit code 0', async () => {
+    const { code, output } = await runHarness(outDir, [
+      'seat-rush',
+      '--seats',
+      '200',
+      '--rate',
+      '200',
+      '--duration',
+      '6s',
+      '--buyers',
+      '300',
+      '--warmup',
+      '200',
+    ]);
+    expect(code, output).toBe(0);
+    const report = await onlyReport(outDir, 'seat-rush-2');
+    const [result] = report.results;
+    expect(report.passed).toBe(true);
+    expect(result?.sale).toEqual({ ...result?.sale, seats: 200, sold: 200 });
+    expect(result?.load.wins).toBe(200);
+    expect(result?.invariants?.every((i) => i.pass)).toBe(true);
+  });
+});

@@ -1,0 +1,178 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeGlobalId } from '../src/graphql/global-id.js';
+import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
+import { purchase, startTestApp, type TestApp, tokenFor, uniqueRedisPrefix } from './helpers/app.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { expectSaleInvariants } from './helpers/invariants.js';
+import { createRuledEvent, purchaseMany } from './helpers/sales.js';
+import { TEST_REDIS_URL } from './helpers/services.js';
+
+// Each rule under concurrency, through the API, on two instances sharing Postgres and Redis.
+describe('sales rules under concurrency (two instances, real Postgres and Redis)', () => {
+  let database: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  let redis: Redis;
+  const via = (i: number) => (i % 2 ? a : b);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    redis = new Redis(TEST_REDIS_URL);
+    const redisPrefix = uniqueRedisPrefix();
+    a = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix });
+    b = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    redis?.disconnect();
+    await database?.drop();
+  });
+
+  const customerHolds = async (customerId: string, eventId: string) => {
+    const [row] = await database.sql<{ n: number }[]>`
+      select count(*)::int as n from order_tickets ot join orders o on o.id = ot.order_id
+      where o.customer_id = ${customerId} and o.event_id = ${eventId} and ot.released_at is null`;
+    return row?.n ?? 0;
+  };
+
+  it('overlapping multi-seat buyers never deadlock and never buy part of what they asked for', async () => {
+    const { eventId, ticketIds } = await createRuledEvent(a, { seats: 40 });
+    // 60 buyers each want 4 adjacent seats starting anywhere: their sets overlap heavily.
+    const wants = Array.from({ length: 60 }, (_, i) => ticketIds.slice((i * 7) % 37, ((i * 7) % 37) + 4));
+    const results = await Promise.all(wants.map((seats, i) => purchaseMany(via(i), `multi-${i}`, seats.reverse())));
+    const wins = results.filter((r) => r.__typename === 'PurchaseTicketsSuccess');
+    expect(wins.length).toBeGreaterThan(0);
+    for (const [i, result] of results.entries()) {
+      if (result.__typename === 'PurchaseTicketsSuccess') {
+        expect(new Set(result.order?.tickets.map((t) => t.id))).toEqual(new Set(wants[i]));
+      } else {
+        expect(result.__typename).toBe('TicketsUnavailable');
+        expect(result.tickets?.length).toBeGreaterThan(0);
+        for (const t of result.tickets ?? []) expect(wants[i]).toContain(t.ticketId);
+      }
+    }
+    await expectSaleInvariants(a.app.services.db);
+    const [lines] = await database.sql<{ orders: number; lines: number }[]>`
+      select count(distinct o.id)::int as orders, count(*)::int as lines
+      from orders o join order_tickets ot on ot.order_id = o.id where o.event_id = ${eventId}`;
+    expect(lines).toEqual({ orders: wins.length, lines: wins.length * 4 });
+    // No lock is left behind by a refused buyer: every unsold seat can be bought now.
+    const unsold = ticketIds.filter((id) => !wins.some((w) => w.order?.tickets.some((t) => t.id === id)));
+    const leftovers = await Promise.all(unsold.map((id, i) => purchase(via(i), `leftover-${i}`, id)));
+    expect(leftovers.every((r) => r.__typename === 'PurchaseTicketSuccess')).toBe(true);
+  });
+
+  it('one customer firing 20 purchases at 20 seats from two instances ends with exactly the limit of 4', async () => {
+    const { eventId, ticketIds } = await createRuledEvent(a, { seats: 20, perCustomerLimit: 4 });
+    const results = await Promise.all(ticketIds.map((id, i) => purchase(via(i), 'greedy', id)));
+    expect(results.filter((r) => r.__typename === 'PurchaseTicketSuccess')).toHaveLength(4);
+    const refused = results.filter((r) => r.__typename !== 'PurchaseTicketSuccess');
+    expect(refused).toHaveLength(16);
+    for (const r of refused) expect(r.__typename).toBe('PurchaseLimitReached');
+    expect(await customerHolds('greedy', eventId)).toBe(4);
+    const [counter] = await database.sql<{ tickets: number }[]>`
+      select tickets from customer_event_tickets where customer_id = 'greedy' and event_id = ${eventId}`;
+    expect(counter?.tickets).toBe(4);
+    const won = new Set(results.flatMap((r) => r.order?.tickets.map((t) => t.id) ?? []));
+    const more = await purchaseMany(a, 'greedy', ticketIds.filter((id) => !won.has(id)).slice(0, 2));
+    expect(more).toMatchObject({ __typename: 'PurchaseLimitReached', limit: 4 });
+    await expectSaleInvariants(a.app.services.db);
+  });
+
+  it('a retried idempotency key makes exactly one order, however the retries race', async () => {
+    const { ticketIds } = await createRuledEvent(a, { seats: 3 });
+    const seats = ticketIds.slice(0, 2);
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => purchaseMany(via(i), 'retrier', seats, 'order-attempt-1')),
+    );
+    const orderIds = new Set(racing.map((r) => r.order?.id));
+    expect(racing.every((r) => r.__typename === 'PurchaseTicketsSuccess')).toBe(true);
+    expect(orderIds.size).toBe(1);
+    const later = await purchaseMany(b, 'retrier', seats, 'order-attempt-1');
+    expect(later.order?.id).toBe([...orderIds][0]);
+    const [count] = await database.sql<{ n: number }[]>`
+      select count(*)::int as n from orders where customer_id = 'retrier' and idempotency_key = 'order-attempt-1'`;
+    expect(count?.n).toBe(1);
+    // The key belongs to the customer: someone else's same key is a different purchase.
+    const stranger = await purchaseMany(a, 'someone-else', seats, 'order-attempt-1');
+    expect(stranger.__typename).toBe('TicketsUnavailable');
+    await expectSaleInvariants(a.app.services.db);
+  });
+
+  it('a keyed buyer who loses a seat to someone else is refused at once, not after waiting for a twin', async () => {
+    const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 1 });
+    const held = await a.app.backends.lock.acquire(rawTicketIds[0] as string);
+    const started = Date.now();
+    const refused = await purchaseMany(b, 'keyed-loser', [ticketIds[0] as string], 'my-first-try');
+    // Only a twin with the same key is worth waiting for; the lock TTL here is 5,000 ms.
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(refused.tickets).toEqual([{ ticketId: ticketIds[0], reason: 'LOCKED' }]);
+    if (held.acquired) await a.app.backends.lock.release(held.lease);
+    expect((await purchaseMany(b, 'keyed-loser', [ticketIds[0] as string], 'my-first-try')).__typename).toBe(
+      'PurchaseTicketsSuccess',
+    );
+  });
+
+  it('cancel, then buy again: the seat comes back, its sold mark is cleared, and the limit is freed', async () => {
+    const { eventId, ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 2, perCustomerLimit: 1 });
+    const bought = await purchase(a, 'canceller', ticketIds[0] as string);
+    expect(bought.__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(b, 'canceller', ticketIds[1] as string)).__typename).toBe('PurchaseLimitReached');
+
+    const stranger = await b.gql<{ cancelOrder: { __typename: string } }>(
+      'mutation($id: ID!) { cancelOrder(orderId: $id) { __typename } }',
+      { id: bought.order?.id },
+      { token: await tokenFor('not-the-buyer') },
+    );
+    expect(stranger.data?.cancelOrder.__typename).toBe('NotFound');
+    const cancelled = await b.gql<{
+      cancelOrder: { __typename: string; order: { status: string; tickets: unknown[] } };
+    }>(
+      'mutation($id: ID!) { cancelOrder(orderId: $id) { __typename ... on CancelOrderSuccess { order { status tickets { id } } } } }',
+      { id: bought.order?.id },
+      { token: await tokenFor('canceller') },
+    );
+    expect(cancelled.data?.cancelOrder).toMatchObject({ order: { status: 'CANCELLED', tickets: [] } });
+    expect(await redis.get(ticketLockKey(a.redisPrefix, rawTicketIds[0] as string))).toBeNull();
+    expect(await customerHolds('canceller', eventId)).toBe(0);
+
+    expect((await purchase(a, 'second-chance', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(b, 'canceller', ticketIds[1] as string)).__typename).toBe('PurchaseTicketSuccess');
+    await expectSaleInvariants(a.app.services.db);
+  });
+
+  it('before the window opens and after it closes, buyers get SaleNotOpen and SaleClosed, and no lock is taken', async () => {
+    const opensAt = new Date(Date.now() + 1500);
+    const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 3, saleOpensAt: opensAt });
+    const early = await purchaseMany(a, 'early-bird', [ticketIds[0] as string]);
+    expect(early).toMatchObject({ __typename: 'SaleNotOpen', opensAt: opensAt.toISOString() });
+    expect(await redis.exists(ticketLockKey(a.redisPrefix, rawTicketIds[0] as string))).toBe(0);
+
+    await sleep(opensAt.getTime() - Date.now() + 20);
+    expect((await purchase(a, 'early-bird', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+
+    // Closing on instance A reaches instance B's cache at once.
+    expect((await purchase(b, 'warm', ticketIds[2] as string)).__typename).toBe('PurchaseTicketSuccess');
+    const eventId = encodeGlobalId(
+      'Event',
+      (
+        await database.sql<{ id: string }[]>`
+      select event_id as id from tickets where id = ${rawTicketIds[1] as string}`
+      )[0]?.id ?? '',
+    );
+    const closed = await a.gql<{ closeSale: { event: { saleClosesAt: string; onSale: boolean } } }>(
+      'mutation($id: ID!) { closeSale(eventId: $id) { ... on CloseSaleSuccess { event { saleClosesAt onSale } } } }',
+      { id: eventId },
+      { token: await tokenFor('boss', { role: 'organizer' }) },
+    );
+    expect(closed.data?.closeSale.event.onSale).toBe(false);
+    await sleep(50);
+    const late = await purchase(b, 'latecomer', ticketIds[1] as string);
+    expect(late).toMatchObject({ __typename: 'SaleClosed' });
+    expect(await redis.exists(ticketLockKey(a.redisPrefix, rawTicketIds[1] as string))).toBe(0);
+    await expectSaleInvariants(a.app.services.db);
+  });
+});

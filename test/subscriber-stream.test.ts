@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { TicketRow } from '../src/db/schema.js';
+import { SlowSubscriberError, SubscriberStream } from '../src/events/subscriber-stream.js';
+
+const counts = (sold: number) => ({ available: 10 - sold, held: 0, sold, total: 10 });
+const ticket = (id: string, version: number, status: TicketRow['status'] = 'SOLD'): TicketRow => ({
+  id,
+  eventId: 'e',
+  section: 'S',
+  row: '1',
+  seat: id,
+  position: 0,
+  priceCents: 1,
+  status,
+  version,
+  statusChangedAt: null,
+});
+
+describe('a subscriber that reads slowly', () => {
+  it('gets one merged message (latest counts, newest version of each ticket) instead of a queue', async () => {
+    const stream = new SubscriberStream('e', 100, () => {});
+    stream.start(counts(0));
+    expect((await stream.next()).value).toMatchObject({ counts: counts(0), changedTickets: [] });
+    for (let batch = 1; batch <= 500; batch++) {
+      stream.push(counts(batch % 10), [ticket('a', batch), ticket('b', 1000 - batch)]);
+    }
+    const merged = (await stream.next()).value;
+    expect(merged?.counts).toEqual(counts(0));
+    expect(merged?.changedTickets.map((t: TicketRow) => [t.id, t.version])).toEqual([
+      ['a', 500],
+      ['b', 999],
+    ]);
+  });
+
+  it('is disconnected with SlowSubscriberError once its backlog passes the limit, and frees itself', async () => {
+    let closed = 0;
+    const stream = new SubscriberStream('e', 5, () => closed++);
+    stream.start(counts(0));
+    stream.push(
+      counts(6),
+      Array.from({ length: 6 }, (_, i) => ticket(`t${i}`, i)),
+    );
+    expect((await stream.next()).value?.counts).toEqual(counts(0)); // the first message was already due
+    await expect(stream.next()).rejects.toBeInstanceOf(SlowSubscriberError);
+    expect(closed).toBe(1);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('sends nothing before the first message, and stops at once when the client leaves mid-wait', async () => {
+    let closed = 0;
+    const stream = new SubscriberStream('e', 100, () => closed++);
+    stream.push(counts(1), [ticket('early', 7)]);
+    stream.start(counts(0));
+    expect((await stream.next()).value?.changedTickets).toEqual([]);
+    expect((await stream.next()).value?.changedTickets.map((t: TicketRow) => t.id)).toEqual(['early']);
+    const waiting = stream.next();
+    await stream.return();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(closed).toBe(1);
+  });
+});
