@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { closeRedis, createRedis } from '../src/redis/client.js';
+
+/**
+ * The floor server: bare graphql-yoga plus one ioredis `SET key 1 NX` per purchase, nothing else
+ * (no token check, no database, no Pothos). It answers the product's purchase mutation with the
+ * same result types, so the generator sends byte-identical requests to both. It is the most this
+ * stack can do on this box; product figures are quoted as a ratio of it.
+ */
+const port = Number(process.env.PORT ?? 4100);
+const host = process.env.HOST ?? '127.0.0.1';
+const prefix = process.env.REDIS_KEY_PREFIX ?? 'flux-floor:';
+const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'flux-order:floor');
+
+const typeDefs = /* GraphQL */ `
+  interface Error { message: String! }
+  type Order { id: ID! totalCents: Int! }
+  type PurchaseTicketSuccess { order: Order! }
+  enum TicketUnavailableReason { LOCKED HELD SOLD }
+  type TicketUnavailable implements Error { message: String! reason: TicketUnavailableReason! ticketId: ID! }
+  type NotFound implements Error { message: String! id: ID! }
+  union PurchaseTicketResult = PurchaseTicketSuccess | TicketUnavailable | NotFound
+  input PurchaseTicketInput { ticketId: ID! }
+  type Query { ok: Boolean! }
+  type Mutation { purchaseTicket(input: PurchaseTicketInput!): PurchaseTicketResult! }
+`;
+
+interface Result {
+  __typename: 'PurchaseTicketSuccess' | 'TicketUnavailable';
+  [field: string]: unknown;
+}
+
+const yoga = createYoga({
+  graphqlEndpoint: '/graphql',
+  landingPage: false,
+  graphiql: false,
+  logging: false,
+  schema: createSchema({
+    typeDefs,
+    resolvers: {
+      Query: { ok: () => true },
+      Mutation: {
+        purchaseTicket: async (_root: unknown, args: { input: { ticketId: string } }): Promise<Result> => {
+          const ticketId = args.input.ticketId;
+          const taken = await redis.set(`${prefix}${ticketId}`, '1', 'NX');
+          if (taken === 'OK')
+            return { __typename: 'PurchaseTicketSuccess', order: { id: randomUUID(), totalCents: 0 } };
+          return { __typename: 'TicketUnavailable', reason: 'SOLD', ticketId, message: 'sold' };
+        },
+      },
+    },
+  }),
+});
+
+const server = createServer(yoga);
+server.listen(port, host, () => console.log(`floor server listening: http://${host}:${port}/graphql`));
+process.once('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => {
+    closeRedis(redis).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+});

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './services.js';
+
+/** The repository root: servers run from here so `tsx` and the migrations resolve. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One server process the harness started, listening on loopback. */
+export interface ServerProcess {
+  port: number;
+  url: string;
+  pid: number;
+  /** The last lines it printed, for error messages. */
+  output(): string;
+  /** SIGTERM (the app's graceful stop), SIGKILL after 15 s. Resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** What to start: the API (`src/main.ts`) or the floor server, with its environment. */
+export interface ServerSpec {
+  entry: 'src/main.ts' | 'loadtest/floor-server.ts';
+  env: Record<string, string>;
+  cpuProfDir?: string;
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks; we release it for the child to take). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function waitUntilServing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+        signal: AbortSignal.timeout(2000),
+      });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`server at ${url} did not answer within 60 s:\n${output()}`);
+}
+
+/** Starts one server process on its own port and waits until a tiny GraphQL query answers. */
+export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
+  const port = await freePort();
+  const nodeArgs = spec.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfDir] : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', spec.entry], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...spec.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const output = () => lines.join('\n');
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const server: ServerProcess = {
+    port,
+    url,
+    pid: child.pid ?? 0,
+    output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 15_000))) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 5000);
+      }
+    },
+  };
+  try {
+    await waitUntilServing(url, child, output);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/** Starts `count` servers side by side; on any failure, stops the ones already up. */
+export async function startServers(count: number, spec: ServerSpec): Promise<ServerProcess[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startServer(spec)));
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await stopServers(servers);
+    throw failed.reason;
+  }
+  return servers;
+}
+
+/** Stops servers together and waits for every one to exit. */
+export async function stopServers(servers: ServerProcess[]): Promise<void> {
+  await Promise.all(servers.map((s) => s.stop()));
+}

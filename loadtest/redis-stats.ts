@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+
+/** Calls per command since the Redis server started (`INFO commandstats`). */
+export type CommandCounts = Map<string, number>;
+
+/** Reads `INFO commandstats`. It counts every client of this Redis, and commands run inside Lua too. */
+export async function commandCounts(redis: Redis): Promise<CommandCounts> {
+  const info = await redis.info('commandstats');
+  const counts: CommandCounts = new Map();
+  for (const line of info.split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (match?.[1] && match[2]) counts.set(match[1], Number(match[2]));
+  }
+  return counts;
+}
+
+/** Calls between two readings, less the `info` that took the second one; commands with no calls omitted. */
+export function commandDelta(before: CommandCounts, after: CommandCounts): Record<string, number> {
+  const delta: Record<string, number> = {};
+  for (const [name, calls] of after) {
+    const n = calls - (before.get(name) ?? 0) - (name === 'info' ? 1 : 0);
+    if (n > 0) delta[name] = n;
+  }
+  return delta;
+}
+
+/** Deletes this run's keys (SCAN in bounded batches, never KEYS). Returns how many went. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  for (let round = 0; round < 100_000; round++) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return deleted;
+}

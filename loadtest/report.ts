@@ -1,0 +1,122 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { latencyChart } from './chart.js';
+import type { GoalVerdict } from './goals.js';
+import type { LatencySummary } from './latency.js';
+import { type Machine, machineLine } from './machine.js';
+import type { LoadOptions } from './options.js';
+import type { ContenderResult } from './run-one.js';
+
+/** Everything one invocation found, as written to `<name>.json`. */
+export interface Report {
+  name: string;
+  command: string;
+  startedAt: string;
+  machine: Machine;
+  options: LoadOptions;
+  results: ContenderResult[];
+  goals: GoalVerdict[];
+  passed: boolean;
+}
+
+const lat = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p95} / ${s.p99} / ${s.max}`);
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+const byReason = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || '0';
+
+function shapeText(options: LoadOptions): string {
+  const shape =
+    options.shape.kind === 'open'
+      ? `open loop ${options.shape.rate}/s`
+      : `closed loop ${options.shape.connections} connections`;
+  return `${options.scenario}, ${shape}, ${options.durationMs / 1000} s, ${options.instances} instance(s)`;
+}
+
+/** The comparison table, the targets and the machine, in Markdown. */
+export function markdown(report: Report): string {
+  const floor = report.results.find((r) => r.contender === 'floor');
+  const rows = report.results.map((r) => {
+    const ratio = floor ? `${(r.attemptsPerSecond / Math.max(1, floor.attemptsPerSecond)).toFixed(2)}×` : '–';
+    const invariants = r.invariants ? (r.invariants.every((i) => i.pass) ? 'PASS' : 'FAIL') : 'n/a';
+    const pg = r.pg ? `${r.pg.perAttempt} / ${r.pg.perSale ?? '–'}` : '–';
+    const gen = `${r.load.generator.cpuPercent}%`;
+    const cpu = `${r.cpu.api} / ${r.cpu.postgres} / ${r.cpu.redis} / ${r.cpu.generator} / ${r.cpu.other}`;
+    return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${lat(r.load.latency.rejects)} | ${lat(r.load.latency.wins)} | ${pg} | ${r.redis.perAttempt} | ${gen} | ${cpu} | ${invariants} |`;
+  });
+  const seatRush = report.options.scenario === 'seat-rush';
+  const saleRows = seatRush
+    ? [
+        '',
+        '| strategy | sold / seats | sales/s to the last sale | last sale at |',
+        '| --- | --- | --- | --- |',
+        ...report.results.map(
+          (r) =>
+            `| ${r.contender} | ${r.sale.sold} / ${r.sale.seats} | ${r.sale.salesPerSecond ?? '–'} | ${r.load.lastWinMs ?? '–'} ms |`,
+        ),
+      ]
+    : [];
+  const liveRows = report.results.some((r) => r.live)
+    ? [
+        '',
+        '| strategy | subscribers (subscribed) | messages per subscriber per second | commit → client p50 / p95 / p99 / max (ms) | deliveries | failures |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...report.results.flatMap((r) =>
+          r.live
+            ? [
+                `| ${r.contender} | ${r.live.subscribers} (${r.live.connected}) | ${r.live.messagesPerSubscriberPerSecond} | ${lat(r.live.commitToClient)} | ${r.live.commitToClient.count} | ${byReason(r.live.failures)} |`,
+              ]
+            : [],
+        ),
+      ]
+    : [];
+  return [
+    `# ${report.name}`,
+    '',
+    `\`npm run loadtest -- ${report.command}\` (${shapeText(report.options)}), started ${report.startedAt}.`,
+    '',
+    `Machine: ${machineLine(report.machine)}. Generator, servers, Postgres and Redis share it.`,
+    '',
+    '| strategy | attempts/s | × floor | wins | rejections | errors | rejection p50 / p95 / p99 / max (ms) | win p50 / p95 / p99 / max (ms) | PG xacts per attempt / per sale | Redis cmds per attempt | generator CPU | CPU % api / pg / redis / gen / other | invariants |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    ...saleRows,
+    ...liveRows,
+    '',
+    '## Targets',
+    '',
+    ...report.goals.map((g) => `- **${g.verdict}**: ${g.goal}. ${g.evidence}`),
+    '',
+    '## Invariants (SQL, after each run)',
+    '',
+    ...report.results.flatMap((r) =>
+      r.invariants
+        ? r.invariants.map((i) => `- ${r.contender}: ${i.pass ? 'PASS' : 'FAIL'} ${i.name} (${i.detail})`)
+        : [`- ${r.contender}: n/a (no database)`],
+    ),
+    '',
+    `Chart: ![latency by percentile](${report.name}.svg)`,
+    '',
+  ].join('\n');
+}
+
+/** Writes `<name>.json`, `<name>.md` and `<name>.svg` into the results folder; returns their paths. */
+export async function writeReport(outDir: string, report: Report): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const base = join(outDir, report.name);
+  const files = [`${base}.json`, `${base}.md`, `${base}.svg`];
+  await writeFile(files[0] as string, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(files[1] as string, markdown(report));
+  await writeFile(files[2] as string, latencyChart(`${report.name}: ${shapeText(report.options)}`, report.results));
+  return files;
+}
+
+/** A compact console summary: one line per contender. */
+export function summaryLines(report: Report): string[] {
+  return report.results.map((r) => {
+    const l = r.load.latency;
+    return `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  reject p50/p99 ${l.rejects.p50}/${l.rejects.p99} ms  win p99 ${l.wins.p99} ms  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${r.redis.perAttempt}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`;
+  });
+}

@@ -1,0 +1,60 @@
+import type { SaleScenario } from './options.js';
+
+/** The purchase a client sends: the product's mutation, asking for what a checkout page shows. */
+export const PURCHASE_MUTATION = `mutation Buy($ticketId: ID!) { purchaseTicket(input: { ticketId: $ticketId }) { __typename ... on PurchaseTicketSuccess { order { id totalCents } } ... on TicketUnavailable { reason } ... on Error { message } } }`;
+
+/** What an attempt came to, as the generator saw it. */
+export type Outcome = { kind: 'win' } | { kind: 'reject'; reason: string } | { kind: 'error'; error: string };
+
+/** Which seat the next buyer goes for, and what the generator learns from each answer. */
+export interface Target {
+  /** A ticket index, or -1 when there is nothing left worth trying (every seat seen sold). */
+  next(): number;
+  observe(index: number, outcome: Outcome): void;
+  /** Request bodies by ticket index, built once before the load starts. */
+  readonly bodies: readonly string[];
+}
+
+/** One request body per ticket: the mutation with that ticket's global id. */
+export function purchaseBodies(ticketGlobalIds: readonly string[]): string[] {
+  const query = JSON.stringify(PURCHASE_MUTATION);
+  return ticketGlobalIds.map((id) => `{"query":${query},"variables":{"ticketId":${JSON.stringify(id)}}}`);
+}
+
+/** Everyone wants ticket 0, for the whole run. */
+export function hotSeat(ticketGlobalIds: readonly string[]): Target {
+  const bodies = purchaseBodies(ticketGlobalIds.slice(0, 1));
+  return { bodies, next: () => 0, observe() {} };
+}
+
+/**
+ * Buyers pick a random seat among those the generator has not yet seen sold (a win, or a SOLD
+ * answer). Seats being checked out stay in the pool, so late buyers meet LOCKED as real ones do.
+ */
+export function seatRush(ticketGlobalIds: readonly string[], random: () => number = Math.random): Target {
+  const unseen = Int32Array.from(ticketGlobalIds, (_, i) => i);
+  const slot = Int32Array.from(ticketGlobalIds, (_, i) => i);
+  let left = unseen.length;
+  const remove = (index: number) => {
+    const at = slot[index] ?? -1;
+    if (at < 0 || at >= left) return;
+    const last = unseen[left - 1] ?? index;
+    unseen[at] = last;
+    slot[last] = at;
+    unseen[left - 1] = index;
+    slot[index] = left - 1;
+    left--;
+  };
+  return {
+    bodies: purchaseBodies(ticketGlobalIds),
+    next: () => (left === 0 ? -1 : (unseen[Math.floor(random() * left)] ?? -1)),
+    observe(index, outcome) {
+      if (outcome.kind === 'win' || (outcome.kind === 'reject' && outcome.reason === 'SOLD')) remove(index);
+    },
+  };
+}
+
+/** The target for a scenario. */
+export function targetFor(scenario: SaleScenario, ticketGlobalIds: readonly string[]): Target {
+  return scenario === 'hot-seat' ? hotSeat(ticketGlobalIds) : seatRush(ticketGlobalIds);
+}
