@@ -30,8 +30,10 @@ export function startServer(command: string, args: string[], env: Record<string,
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  // 'close', not 'exit': under `npm start` the npm process can exit before the node server it runs has
+  // finished writing; 'close' waits until every process holding the output pipes has let go of them.
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    child.once('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   return {
     child,
