@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -21,6 +22,16 @@ export interface Database {
   /** In-memory PGlite started from scratch: call after migrating so the next start is quick. */
   saveSnapshot?: () => Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs a hand-written statement through Drizzle and returns its rows, whichever driver is behind
+ * `db` (postgres.js gives an array, PGlite a result with `rows`). Values come as the driver sends
+ * them: Drizzle leaves postgres.js timestamps and bigints as strings.
+ */
+export async function queryRows<Row>(db: Db, query: SQL): Promise<Row[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 
 /** Options for {@link createDatabase}; no `url` selects the embedded PGlite database. */

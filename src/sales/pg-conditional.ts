@@ -5,10 +5,10 @@ import type { PurchaseDeps, PurchaseInput } from './purchase.js';
 import { commitSale } from './sale-transaction.js';
 
 /**
- * Comparison strategy `pg-conditional`: the product's own sale transaction (`commitSale`, whose
- * conditional `UPDATE … WHERE status = 'AVAILABLE'` refuses a second sale) with no Redis in front of
- * it. Concurrent buyers queue on the row inside Postgres, and every loser costs a rolled-back
- * transaction plus the reads that explain the refusal.
+ * Comparison strategy `pg-conditional`: the product's own sale statement (`commitSale`, whose
+ * conditional `… WHERE status = 'AVAILABLE' FOR UPDATE` refuses a second sale) with no Redis in front
+ * of it. Concurrent buyers queue on the row inside Postgres, and every loser costs a statement that
+ * waited for the row lock plus the reads that explain the refusal.
  */
 export async function purchaseConditionally(db: Db, deps: PurchaseDeps, input: PurchaseInput): Promise<OrderRow> {
   await deps.attempts?.take(input.customerId);

@@ -14,7 +14,7 @@ export const OPTIMISTIC_ATTEMPTS = 3;
  * Comparison strategy `pg-optimistic`, as the seed tried it: read the ticket's `version`, then write
  * `WHERE version = <read>`; a write that changes no row lost a race and reads again, up to
  * {@link OPTIMISTIC_ATTEMPTS} times, with no back-off. A buyer who loses every round gets LOCKED.
- * The version-checked write claims the row, then the product's sale (`commitSale`, a savepoint in
+ * The version-checked write claims the row, then the product's sale (`commitSale`, one statement in
  * the same transaction) applies the same rules as every other strategy.
  */
 export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseInput): Promise<OrderRow> {

@@ -9,7 +9,7 @@ import { commitSale, type SaleResult } from './sale-transaction.js';
 /**
  * Comparison strategy `pg-row-lock`: pessimistic locking in Postgres alone. `SELECT … FOR UPDATE`
  * queues every buyer of a seat behind the row lock; the one that finds it AVAILABLE runs the
- * product's sale (`commitSale`, a savepoint inside our transaction, so the same rules hold), the
+ * product's sale (`commitSale`, one statement inside our transaction, so the same rules hold), the
  * others wake to SOLD. Every attempt, winner or not, costs a transaction and holds the row lock for
  * its round trips.
  */

@@ -1,7 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
-import { customerEventTicketsTable, eventsTable, type OrderRow, ordersTable, ticketsTable } from '../db/schema.js';
-import { type ChangedTicket, changedTicketColumns, ensureCustomer, insertOrder, soldTicketValues } from './storage.js';
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../db/client.js';
+import { type OrderRow, ordersTable } from '../db/schema.js';
+import type { ChangedTicket } from './storage.js';
 
 /** One all-or-nothing sale of some seats of one event to one customer. */
 export interface SaleRequest {
@@ -20,97 +21,137 @@ export type SaleResult =
   /** Some seat was not AVAILABLE, the sale was not open, or an id named nothing: ask `whyRefused`. */
   | { kind: 'refused' };
 
-/** Thrown inside the transaction to roll it back with a result. */
-class Rollback {
-  constructor(readonly result: SaleResult) {}
+/**
+ * The whole sale as one statement, so it is one round trip and one implicit transaction. Each step
+ * runs only if the one before it succeeded, so a refusal writes nothing and needs no rollback:
+ *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open;
+ *   complete all of them? (all or nothing), and the event's per-customer limit;
+ *   buyer    creates the customer on a first purchase;
+ *   counted  raises the customer's count for the event only within the limit (the upsert serialises
+ *            one customer's concurrent purchases on that row);
+ *   sold     marks the seats SOLD with a new version and the change time;
+ *   placed   writes the order, and `lines` its lines; the partial unique index on order_tickets
+ *            refuses a second live line for a ticket, and the idempotency key is unique per customer.
+ * Foreign keys are checked at the end of the statement, after `buyer` has run.
+ */
+function saleStatement(request: SaleRequest, orderId: string) {
+  const ids = sql.join(
+    request.ticketIds.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  );
+  const count = request.ticketIds.length;
+  return sql`
+with seats as (
+  select t.id, t.price_cents
+  from tickets t join events e on e.id = t.event_id
+  where t.id in (${ids}) and t.event_id = ${request.eventId}::uuid and t.status = 'AVAILABLE'
+    and (e.sale_opens_at is null or e.sale_opens_at <= now())
+    and (e.sale_closes_at is null or now() < e.sale_closes_at)
+  order by t.id
+  for update of t
+),
+complete as (
+  select count(*) = ${count}::int as ok,
+    (select per_customer_limit from events where id = ${request.eventId}::uuid) as lim
+  from seats
+),
+buyer as (
+  insert into customers (id) select ${request.customerId}::text from complete where ok
+  on conflict do nothing
+),
+counted as (
+  insert into customer_event_tickets (customer_id, event_id, tickets)
+  select ${request.customerId}::text, ${request.eventId}::uuid, ${count}::int from complete
+  where ok and (lim is null or ${count}::int <= lim)
+  on conflict (customer_id, event_id) do update
+    set tickets = customer_event_tickets.tickets + excluded.tickets
+    where (select lim from complete) is null
+      or customer_event_tickets.tickets + excluded.tickets <= (select lim from complete)
+  returning tickets
+),
+sold as (
+  update tickets t
+  set status = 'SOLD', version = nextval('ticket_version_seq'), status_changed_at = clock_timestamp()
+  from seats s
+  where t.id = s.id and exists (select 1 from counted)
+  returning t.id, t.event_id, t.status, t.version, t.status_changed_at, s.price_cents
+),
+placed as (
+  insert into orders (id, customer_id, event_id, total_cents, idempotency_key)
+  select ${orderId}::uuid, ${request.customerId}::text, ${request.eventId}::uuid, sum(price_cents)::int,
+    ${request.idempotencyKey ?? null}::text
+  from sold having count(*) > 0
+  returning id, created_at, status
+),
+lines as (
+  insert into order_tickets (order_id, ticket_id, price_cents)
+  select p.id, s.id, s.price_cents from placed p cross join sold s
+)
+select c.ok, c.lim,
+  (select tickets from customer_event_tickets where customer_id = ${request.customerId}::text and event_id = ${request.eventId}::uuid) as held,
+  p.created_at as order_created_at, p.status as order_status,
+  s.id, s.status, s.version, s.status_changed_at, s.price_cents
+from complete c
+left join placed p on true
+left join sold s on p.id is not null`;
 }
 
-const saleIsOpen = sql`(${eventsTable.saleOpensAt} is null or ${eventsTable.saleOpensAt} <= now())
-  and (${eventsTable.saleClosesAt} is null or now() < ${eventsTable.saleClosesAt})`;
+/** A row of {@link saleStatement}: the outcome, and one sold seat per row when the sale went through. */
+interface SaleRow {
+  ok: boolean;
+  lim: number | null;
+  held: number | null;
+  /** Timestamps and bigints come as the driver sends them (strings from postgres.js under Drizzle). */
+  order_created_at: string | Date | null;
+  order_status: OrderRow['status'] | null;
+  id: string | null;
+  status: ChangedTicket['status'] | null;
+  version: string | number | bigint | null;
+  status_changed_at: string | Date | null;
+  price_cents: number | null;
+}
 
 /**
- * The purchase transaction. Every rule is enforced here, in SQL, whatever any lock or cache said:
- * the seats change only if all are AVAILABLE and the sale is open (one conditional UPDATE); the
- * customer's count for the event rises only if it stays within the limit (a conditional upsert on a
- * row that serialises that customer's purchases); the idempotency key is unique per customer.
- * Any refusal rolls everything back.
+ * The purchase write. Every rule is enforced here, in SQL, whatever any lock or cache said: the
+ * seats change only if all are AVAILABLE and the sale is open; the customer's count for the event
+ * rises only within the limit; the idempotency key is unique per customer. See {@link saleStatement}.
  */
 export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResult> {
+  const orderId = randomUUID();
+  let rows: SaleRow[];
   try {
-    return await db.transaction(async (tx) => {
-      const sold = await tx
-        .update(ticketsTable)
-        .set(soldTicketValues)
-        .from(eventsTable)
-        .where(
-          and(
-            inArray(ticketsTable.id, request.ticketIds),
-            eq(ticketsTable.eventId, request.eventId),
-            eq(eventsTable.id, ticketsTable.eventId),
-            eq(ticketsTable.status, 'AVAILABLE'),
-            saleIsOpen,
-          ),
-        )
-        .returning({
-          ...changedTicketColumns,
-          priceCents: ticketsTable.priceCents,
-          limit: eventsTable.perCustomerLimit,
-        });
-      if (sold.length !== request.ticketIds.length) throw new Rollback({ kind: 'refused' });
-
-      await ensureCustomer(tx, request.customerId);
-      const limit = sold[0]?.limit ?? null;
-      const [count] = await tx
-        .insert(customerEventTicketsTable)
-        .values({ customerId: request.customerId, eventId: request.eventId, tickets: sold.length })
-        .onConflictDoUpdate({
-          target: [customerEventTicketsTable.customerId, customerEventTicketsTable.eventId],
-          set: { tickets: sql`${customerEventTicketsTable.tickets} + excluded.tickets` },
-          ...(limit === null
-            ? {}
-            : { setWhere: sql`${customerEventTicketsTable.tickets} + excluded.tickets <= ${limit}` }),
-        })
-        .returning({ tickets: customerEventTicketsTable.tickets });
-      if (limit !== null && (!count || count.tickets > limit)) {
-        // No row back: the upsert's condition refused. A row over the limit: a first purchase too big alone.
-        const held = count ? 0 : await heldTickets(tx, request);
-        throw new Rollback({ kind: 'limit', limit, held });
-      }
-
-      const order = await insertOrder(tx, {
-        customerId: request.customerId,
-        eventId: request.eventId,
-        lines: sold.map((ticket) => ({ ticketId: ticket.id, priceCents: ticket.priceCents })),
-        idempotencyKey: request.idempotencyKey,
-      });
-      return {
-        kind: 'sold',
-        order,
-        tickets: sold.map(({ priceCents: _p, limit: _l, ...ticket }) => ticket),
-      } satisfies SaleResult;
-    });
+    rows = await queryRows<SaleRow>(db, saleStatement(request, orderId));
   } catch (error) {
-    if (error instanceof Rollback) return error.result;
     if (request.idempotencyKey && isUniqueViolation(error, 'orders_customer_idempotency_uq')) {
       const order = await orderByIdempotencyKey(db, request.customerId, request.idempotencyKey);
       if (order) return { kind: 'duplicate', order };
     }
     throw error;
   }
-}
-
-/** Tickets the customer already holds for the event. */
-async function heldTickets(db: Db | Tx, request: SaleRequest): Promise<number> {
-  const [row] = await db
-    .select({ tickets: customerEventTicketsTable.tickets })
-    .from(customerEventTicketsTable)
-    .where(
-      and(
-        eq(customerEventTicketsTable.customerId, request.customerId),
-        eq(customerEventTicketsTable.eventId, request.eventId),
-      ),
-    );
-  return row?.tickets ?? 0;
+  const [first] = rows;
+  if (!first?.ok) return { kind: 'refused' };
+  if (first.order_created_at === null || first.order_status === null) {
+    // `counted` refused: the purchase would take the customer over the limit.
+    return { kind: 'limit', limit: first.lim ?? 0, held: first.held ?? 0 };
+  }
+  const tickets: ChangedTicket[] = rows.map((row) => ({
+    id: row.id as string,
+    eventId: request.eventId,
+    status: row.status as ChangedTicket['status'],
+    version: Number(row.version),
+    statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
+  }));
+  const order: OrderRow = {
+    id: orderId,
+    customerId: request.customerId,
+    eventId: request.eventId,
+    totalCents: rows.reduce((sum, row) => sum + (row.price_cents ?? 0), 0),
+    createdAt: new Date(first.order_created_at),
+    status: first.order_status,
+    idempotencyKey: request.idempotencyKey ?? null,
+    cancelledAt: null,
+  };
+  return { kind: 'sold', order, tickets };
 }
 
 /** The order a customer made with an idempotency key, if any. */
