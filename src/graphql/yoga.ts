@@ -75,6 +75,11 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     schema,
     plugins,
     graphqlEndpoint: '/graphql',
+    // The HTTP server refuses bodies over MAX_BODY_BYTES and bodies without a Content-Length before
+    // yoga sees them (src/http/body-limit.ts), and Node's parser never reads past Content-Length, so
+    // yoga's own limit, which pipes every body through a counting stream, would only cost CPU (~8 %
+    // of a hot-seat profile).
+    maxRequestBodySize: false,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'Flux-Order', defaultQuery: GRAPHIQL_QUERY } : false,
     logging: { debug() {}, info: logger.info, warn: logger.warn, error: logger.error },
