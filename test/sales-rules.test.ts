@@ -144,6 +144,30 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
     await expectSaleInvariants(a.app.services.db);
   });
 
+  it('a refused buyer who read SOLD just before a cancel cannot hide the returned seat behind a sold mark', async () => {
+    const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 1 });
+    const ticketId = rawTicketIds[0] as string;
+    const key = ticketLockKey(a.redisPrefix, ticketId);
+    const bought = await purchase(a, 'owner', ticketIds[0] as string);
+    expect(bought.__typename).toBe('PurchaseTicketSuccess');
+    // Redis lost the sold mark, so a late buyer gets the lock, is refused by Postgres (SOLD) and is
+    // about to heal the mark with its lease (purchase.ts, the refused branch) when the owner cancels.
+    await redis.del(key);
+    const late = await b.app.backends.lock.acquire(ticketId);
+    if (!late.acquired) throw new Error('the late buyer should hold the lock');
+    const cancelled = await a.gql<{ cancelOrder: { __typename: string } }>(
+      'mutation($id: ID!) { cancelOrder(orderId: $id) { __typename } }',
+      { id: bought.order?.id },
+      { token: await tokenFor('owner') },
+    );
+    expect(cancelled.data?.cancelOrder.__typename).toBe('CancelOrderSuccess');
+
+    expect(await b.app.backends.lock.markSold(late.lease)).toBe(false);
+    expect(await redis.get(key)).toBeNull();
+    expect((await purchase(b, 'next-in-line', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    await expectSaleInvariants(a.app.services.db);
+  });
+
   it('before the window opens and after it closes, buyers get SaleNotOpen and SaleClosed, and no lock is taken', async () => {
     const opensAt = new Date(Date.now() + 1500);
     const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 3, saleOpensAt: opensAt });

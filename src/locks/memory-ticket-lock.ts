@@ -44,10 +44,8 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
       entries.set(lease.ticketId, { value: SOLD_MARK, expiresAt: now() + timings.soldMarkTtlMs });
       return true;
     },
-    async clearSold(ticketId) {
-      if (live(ticketId)?.value !== SOLD_MARK) return false;
+    async reopen(ticketId) {
       entries.delete(ticketId);
-      return true;
     },
     async close() {
       clearInterval(sweep);

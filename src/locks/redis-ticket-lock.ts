@@ -56,8 +56,8 @@ export function createRedisTicketLock(redis: Redis, prefix: string, timings: Loc
       );
       return marked === 1;
     },
-    async clearSold(ticketId) {
-      return (await redis.fluxCompareAndDelete(key(ticketId), SOLD_MARK)) === 1;
+    async reopen(ticketId) {
+      await redis.del(key(ticketId));
     },
     async close() {
       // The connection belongs to the caller.

@@ -23,8 +23,13 @@ export interface TicketLock {
   release(lease: Lease): Promise<boolean>;
   /** Compare-and-set: turns this lease's lock into the sold mark, only if the lease still owns it. */
   markSold(lease: Lease): Promise<boolean>;
-  /** Removes a ticket's sold mark (a refund released it); leaves a holder's lock alone. */
-  clearSold(ticketId: string): Promise<boolean>;
+  /**
+   * Clears the ticket's key, whatever it holds, once the database has put the ticket back on sale (a
+   * cancelled order). A holder's lock goes too: a refused buyer who read SOLD just before the release
+   * could otherwise turn its lock into a sold mark that hides the free seat until the mark expires.
+   * The holder's later release or markSold then finds nothing to change; Postgres still guards the sale.
+   */
+  reopen(ticketId: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -24,8 +24,8 @@ export interface CancelDeps {
 /**
  * Cancels an order: an organizer may cancel any, a buyer their own until the event starts. In one
  * transaction the order is marked CANCELLED, its lines released, its seats set AVAILABLE with new
- * versions, and the buyer's count for the event lowered. Then the seats' sold marks are cleared and
- * the change is published, so seat maps see the seats come back. Cancelling twice is harmless.
+ * versions, and the buyer's count for the event lowered. Then the seats' Redis keys are cleared
+ * (sold mark or a late holder's lock, see TicketLock.reopen) and the change is published, so seat maps see the seats come back. Cancelling twice is harmless.
  *
  * @throws NotFoundError (no such order, or not yours) or OrderNotCancellableError.
  */
@@ -82,7 +82,7 @@ export async function cancelOrder(
   });
 
   await Promise.all(
-    released.map((ticket) => deps.lock.clearSold(ticket.id).catch((error: unknown) => deps.onLockError?.(error))),
+    released.map((ticket) => deps.lock.reopen(ticket.id).catch((error: unknown) => deps.onLockError?.(error))),
   );
   for (const ticket of released) deps.onTicketChanged?.(ticket);
   return order;
