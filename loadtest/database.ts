@@ -59,14 +59,32 @@ export function venueLayout(seats: number): SectionLayout[] {
   return sections;
 }
 
-/** Seeds the sale through `createEvent`, as an organizer would, and reads back its ticket ids. */
-export async function seedSale(url: string, seats: number, name = 'Flash sale'): Promise<SeededSale> {
+/** The row lengths of {@link venueLayout}, in seat-map order: where a group of adjacent seats may lie. */
+export function venueRows(seats: number): number[] {
+  return venueLayout(seats).flatMap((section) =>
+    Array.from(
+      { length: typeof section.rows === 'number' ? section.rows : section.rows.length },
+      () => section.seatsPerRow,
+    ),
+  );
+}
+
+/**
+ * Seeds the sale through `createEvent`, as an organizer would, and reads back its ticket ids.
+ * `perCustomerLimit` is the event's own (null, the default, is none).
+ */
+export async function seedSale(
+  url: string,
+  seats: number,
+  { name = 'Flash sale', perCustomerLimit = null }: { name?: string; perCustomerLimit?: number | null } = {},
+): Promise<SeededSale> {
   const database = await createDatabase({ url, poolSize: 2 });
   try {
     const { eventId } = await createEvent(database.db, {
       name: `${name} (${seats} seats)`,
       venue: 'Load Test Arena',
       startsAt: new Date(Date.now() + 30 * 24 * 3600 * 1000),
+      perCustomerLimit,
       sections: venueLayout(seats),
     });
     const tickets = await database.db

@@ -1,18 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
+import type { Result as RedisResult } from 'ioredis';
 import { closeRedis, createRedis } from '../src/redis/client.js';
 
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    floorTakeAll(count: number, ...keys: string[]): RedisResult<number[], Context>;
+  }
+}
+
 /**
- * The floor server: bare graphql-yoga plus one ioredis `SET key 1 NX` per purchase, nothing else
- * (no token check, no database, no Pothos). It answers the product's purchase mutation with the
- * same result types, so the generator sends byte-identical requests to both. It is the most this
- * stack can do on this box; product figures are quoted as a ratio of it.
+ * The floor server: bare graphql-yoga plus one Redis round trip per purchase, nothing else (no token
+ * check, no database, no Pothos). It answers the product's purchase mutations with the same result
+ * types, so the generator sends byte-identical requests to both. It is the most this stack can do on
+ * this box; product figures are quoted as a ratio of it. One seat is one `SET key 1 NX`; a group is
+ * one script that sets every key only if none exists, and otherwise names the ones that do.
  */
 const port = Number(process.env.PORT ?? 4100);
 const host = process.env.HOST ?? '127.0.0.1';
 const prefix = process.env.REDIS_KEY_PREFIX ?? 'flux-floor:';
 const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'flux-order:floor');
+redis.defineCommand('floorTakeAll', {
+  lua: `
+local taken = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then taken[#taken + 1] = i end
+end
+if #taken == 0 then
+  for _, key in ipairs(KEYS) do redis.call('SET', key, '1') end
+end
+return taken`,
+});
 
 const typeDefs = /* GraphQL */ `
   interface Error { message: String! }
@@ -23,12 +42,20 @@ const typeDefs = /* GraphQL */ `
   type NotFound implements Error { message: String! id: ID! }
   union PurchaseTicketResult = PurchaseTicketSuccess | TicketUnavailable | NotFound
   input PurchaseTicketInput { ticketId: ID! }
+  type PurchaseTicketsSuccess { order: Order! }
+  type UnavailableTicket { ticketId: ID! reason: TicketUnavailableReason! }
+  type TicketsUnavailable implements Error { message: String! tickets: [UnavailableTicket!]! }
+  union PurchaseTicketsResult = PurchaseTicketsSuccess | TicketsUnavailable | NotFound
+  input PurchaseTicketsInput { ticketIds: [ID!]! }
   type Query { ok: Boolean! }
-  type Mutation { purchaseTicket(input: PurchaseTicketInput!): PurchaseTicketResult! }
+  type Mutation {
+    purchaseTicket(input: PurchaseTicketInput!): PurchaseTicketResult!
+    purchaseTickets(input: PurchaseTicketsInput!): PurchaseTicketsResult!
+  }
 `;
 
 interface Result {
-  __typename: 'PurchaseTicketSuccess' | 'TicketUnavailable';
+  __typename: 'PurchaseTicketSuccess' | 'TicketUnavailable' | 'PurchaseTicketsSuccess' | 'TicketsUnavailable';
   [field: string]: unknown;
 }
 
@@ -48,6 +75,14 @@ const yoga = createYoga({
           if (taken === 'OK')
             return { __typename: 'PurchaseTicketSuccess', order: { id: randomUUID(), totalCents: 0 } };
           return { __typename: 'TicketUnavailable', reason: 'SOLD', ticketId, message: 'sold' };
+        },
+        purchaseTickets: async (_root: unknown, args: { input: { ticketIds: string[] } }): Promise<Result> => {
+          const ids = args.input.ticketIds;
+          const taken = await redis.floorTakeAll(ids.length, ...ids.map((id) => `${prefix}${id}`));
+          if (taken.length === 0)
+            return { __typename: 'PurchaseTicketsSuccess', order: { id: randomUUID(), totalCents: 0 } };
+          const tickets = taken.map((i) => ({ ticketId: ids[i - 1], reason: 'SOLD' }));
+          return { __typename: 'TicketsUnavailable', tickets, message: 'sold' };
         },
       },
     },

@@ -27,9 +27,37 @@ export function openClients(urls: string[], connections: number): Clients {
   return { pools, close: async () => void (await Promise.all(pools.map((p) => p.close()))) };
 }
 
+interface PurchaseResult {
+  __typename?: string;
+  reason?: string;
+  order?: { id?: string };
+  tickets?: Array<{ ticketId?: string; reason?: string }>;
+}
+
 interface GraphQLReply {
-  data?: { purchaseTicket?: { __typename?: string; reason?: string } } | null;
+  data?: { purchaseTicket?: PurchaseResult; purchaseTickets?: PurchaseResult } | null;
   errors?: Array<{ message?: string; extensions?: { code?: string } }>;
+}
+
+/**
+ * A multi-seat answer: the order, or a refusal counted by `__typename` (TicketsUnavailable also by
+ * the distinct reasons it named, e.g. `TicketsUnavailable:LOCKED+SOLD`) carrying the seats it named.
+ */
+function classifyGroup(result: PurchaseResult): Outcome {
+  switch (result.__typename) {
+    case undefined:
+      return { kind: 'error', error: 'unexpected empty result' };
+    case 'PurchaseTicketsSuccess':
+      return { kind: 'win', orderId: result.order?.id };
+    case 'TicketsUnavailable': {
+      const unavailable = (result.tickets ?? []).map((t) => ({ ticketId: t.ticketId ?? '', reason: t.reason ?? '' }));
+      const reasons = [...new Set(unavailable.map((t) => t.reason))].sort().join('+');
+      return { kind: 'reject', reason: `TicketsUnavailable:${reasons || 'none named'}`, unavailable };
+    }
+    default:
+      // NotFound, PurchaseLimitReached, SaleNotOpen, SaleClosed: the union's expected failures.
+      return { kind: 'reject', reason: result.__typename };
+  }
 }
 
 /** Classifies a purchase reply: a win, an expected refusal (by reason), or an error (by kind). */
@@ -43,6 +71,8 @@ export function classify(statusCode: number, text: string): Outcome {
   const first = reply.errors?.[0];
   if (first) return { kind: 'error', error: `GraphQL ${first.extensions?.code ?? first.message ?? 'error'}` };
   if (statusCode !== 200) return { kind: 'error', error: `HTTP ${statusCode}` };
+  const group = reply.data?.purchaseTickets;
+  if (group) return classifyGroup(group);
   const result = reply.data?.purchaseTicket;
   switch (result?.__typename) {
     case 'PurchaseTicketSuccess':

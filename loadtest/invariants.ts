@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { type GroupSale, groupInvariants } from './group-invariants.js';
 
 /** One invariant checked in SQL after a run. */
 export interface InvariantResult {
@@ -12,18 +13,28 @@ export interface SaleCounts {
   sold: number;
   orders: number;
   liveLines: number;
+  /** multi-seat: blocks of the group size whose seats are all still AVAILABLE; null otherwise. */
+  freeBlocks: number | null;
+}
+
+/** What the generator saw: wins (orders), attempts with no answer, and for multi-seat the groups. */
+export interface Expected {
+  wins: number;
+  unanswered: number;
+  group?: GroupSale | undefined;
 }
 
 /**
  * The invariants every run ends with, in SQL against the run's own database:
  * no ticket sold twice; orders match sold tickets (one live line per SOLD ticket, every order has
- * lines and the right total); the sold count equals the wins the generator saw.
+ * lines and the right total); the sold count equals the wins the generator saw. A multi-seat sale
+ * ({@link Expected.group}) adds its own (see group-invariants.ts), and there an order is a group:
+ * sold = order lines = group × wins.
  */
 export async function checkInvariants(
   url: string,
   eventId: string,
-  wins: number,
-  unanswered: number,
+  { wins, unanswered, group }: Expected,
 ): Promise<{ results: InvariantResult[]; counts: SaleCounts }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -47,6 +58,9 @@ export async function checkInvariants(
     const sold = counts?.sold ?? 0;
     const orders = counts?.orders ?? 0;
     const liveLines = counts?.lines ?? 0;
+    const groupChecks = group ? await groupInvariants(sql, eventId, group) : null;
+    const ordersMatch = group ? liveLines === sold : orders === sold;
+    const soldIsWins = group ? orders === wins && sold === wins * group.size : sold === wins;
     const results: InvariantResult[] = [
       {
         name: 'no ticket sold twice',
@@ -58,18 +72,19 @@ export async function checkInvariants(
       },
       {
         name: 'orders match sold tickets',
-        pass: mismatched.length === 0 && badOrders.length === 0 && orders === sold,
-        detail: `${sold} SOLD, ${orders} orders, ${mismatched.length} mismatched tickets, ${badOrders.length} bad orders`,
+        pass: mismatched.length === 0 && badOrders.length === 0 && ordersMatch,
+        detail: `${sold} SOLD, ${orders} orders, ${liveLines} live order lines, ${mismatched.length} mismatched tickets, ${badOrders.length} bad orders`,
       },
+      ...(groupChecks?.results ?? []),
       {
         name: 'sold count equals wins',
-        pass: sold === wins,
-        detail: `${sold} sold in SQL, ${wins} wins seen by the generator${
+        pass: soldIsWins,
+        detail: `${sold} sold in SQL${group ? ` in ${orders} orders of ${group.size}` : ''}, ${wins} wins seen by the generator${
           unanswered > 0 ? `; ${unanswered} attempts got no answer (errors), and a buyer who got none may have won` : ''
         }`,
       },
     ];
-    return { results, counts: { sold, orders, liveLines } };
+    return { results, counts: { sold, orders, liveLines, freeBlocks: groupChecks?.freeBlocks ?? null } };
   } finally {
     await sql.end({ timeout: 2 });
   }

@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import { PURCHASE_STRATEGIES, type PurchaseStrategyName } from '../src/config.js';
 
-/** A sale shape: one seat everybody wants, or a venue emptied at random. */
-export type SaleScenario = 'hot-seat' | 'seat-rush';
+/** A sale shape: one seat everybody wants, a venue emptied at random, or emptied by groups of adjacent seats. */
+export type SaleScenario = 'hot-seat' | 'seat-rush' | 'multi-seat';
+const SCENARIOS: readonly SaleScenario[] = ['hot-seat', 'seat-rush', 'multi-seat'];
+/** `MAX_SEATS_PER_PURCHASE` of `purchaseTickets` (src/graphql/types/purchase.ts; importing it would build the schema). */
+const MAX_GROUP = 10;
 /** The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box. */
 export type Contender = PurchaseStrategyName | 'floor';
 /** How load is offered: a fixed arrival rate (open loop) or N clients that wait for answers (closed loop). */
@@ -10,13 +13,15 @@ export type LoadShape = { kind: 'open'; rate: number } | { kind: 'closed'; conne
 
 /** Everything one invocation of `npm run loadtest` was asked to do. */
 export interface LoadOptions {
-  command: 'hot-seat' | 'seat-rush' | 'live' | 'compare';
+  command: SaleScenario | 'live' | 'compare';
   scenario: SaleScenario;
   contenders: Contender[];
   shape: LoadShape;
   durationMs: number;
   instances: number;
   seats: number;
+  /** multi-seat: adjacent seats per purchase; also the seeded event's per-customer limit. 1 otherwise. */
+  group: number;
   buyers: number;
   /** HTTP keep-alive connections per API instance (open loop); closed loop uses one per client. */
   httpConnections: number;
@@ -32,15 +37,16 @@ export interface LoadOptions {
   quiet: boolean;
 }
 
-export const USAGE = `usage: npm run loadtest -- <hot-seat|seat-rush|live|compare> [options]
-  --scenario hot-seat|seat-rush   for compare and live (default hot-seat)
+export const USAGE = `usage: npm run loadtest -- <hot-seat|seat-rush|multi-seat|live|compare> [options]
+  --scenario NAME                 hot-seat|seat-rush|multi-seat, for compare and live (default hot-seat)
   --strategy NAME                 ${PURCHASE_STRATEGIES.join('|')}|floor (default redis-lock)
   --strategies a,b,…              for compare (default floor and all four strategies)
   --rate N                        open loop: N attempts/s whatever the latency (default 2000)
   --connections N                 closed loop: N clients, each sends when answered
-  --duration 60s                  how long to offer load (ms, s or m); seat-rush stops when sold out
+  --duration 60s                  how long to offer load (ms, s or m); seat-rush and multi-seat stop when sold out
   --instances N                   API processes (default 1), each on its own port
-  --seats N                       seat-rush venue size (default 10000)
+  --seats N                       seat-rush and multi-seat venue size (default 10000)
+  --group K                       multi-seat: adjacent seats in one row per purchase, 1-${MAX_GROUP} (default 4)
   --buyers N                      distinct customers with pre-signed tokens (default 10000)
   --http-connections N            keep-alive connections per instance, open loop (default 64)
   --max-in-flight N               open loop: arrivals beyond this are counted as dropped (default 20000)
@@ -88,6 +94,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       duration: { type: 'string' },
       instances: { type: 'string' },
       seats: { type: 'string' },
+      group: { type: 'string' },
       buyers: { type: 'string' },
       'http-connections': { type: 'string' },
       'max-in-flight': { type: 'string' },
@@ -101,12 +108,19 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       quiet: { type: 'boolean', default: false },
     },
   });
-  const command = positionals[0];
-  if (command !== 'hot-seat' && command !== 'seat-rush' && command !== 'live' && command !== 'compare') {
-    throw new Error(`unknown scenario "${command ?? ''}"`);
+  const command = positionals[0] ?? '';
+  const isScenario = (name: string): name is SaleScenario => (SCENARIOS as readonly string[]).includes(name);
+  if (!isScenario(command) && command !== 'live' && command !== 'compare') {
+    throw new Error(`unknown scenario "${command}"`);
   }
-  const scenario = command === 'hot-seat' || command === 'seat-rush' ? command : (v.scenario ?? 'hot-seat');
-  if (scenario !== 'hot-seat' && scenario !== 'seat-rush') throw new Error(`--scenario: "${scenario}" is unknown`);
+  const scenario = isScenario(command) ? command : (v.scenario ?? 'hot-seat');
+  if (!isScenario(scenario)) throw new Error(`--scenario: "${scenario}" is unknown`);
+  const seats = positiveInt('seats', v.seats, 10_000);
+  if (v.group !== undefined && scenario !== 'multi-seat') throw new Error('--group: only multi-seat buys groups');
+  const group = scenario === 'multi-seat' ? positiveInt('group', v.group, 4) : 1;
+  // Rows hold min(100, seats) seats (database.ts venueLayout); a group must fit in one.
+  if (group > MAX_GROUP || group > Math.min(100, seats))
+    throw new Error(`--group: ${group} must be at most ${MAX_GROUP} and fit in a row of ${Math.min(100, seats)} seats`);
   if (v.rate !== undefined && v.connections !== undefined)
     throw new Error('--rate and --connections exclude each other');
   const shape: LoadShape =
@@ -126,7 +140,8 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     shape,
     durationMs: parseDuration(v.duration ?? '60s'),
     instances: positiveInt('instances', v.instances, 1),
-    seats: positiveInt('seats', v.seats, 10_000),
+    seats,
+    group,
     buyers: positiveInt('buyers', v.buyers, 10_000),
     httpConnections: positiveInt('http-connections', v['http-connections'], 64),
     maxInFlight: positiveInt('max-in-flight', v['max-in-flight'], 20_000),

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
 
 /** Calls per command since the Redis server started (`INFO commandstats`). */
 export type CommandCounts = Map<string, number>;
@@ -35,4 +36,17 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
     if (cursor === '0') break;
   }
   return deleted;
+}
+
+/**
+ * How many of these tickets have a ticket-lock key (a lock or the sold mark) under `prefix`: the
+ * seats that went through the Redis lock. Only this run's keys count, whatever else uses the server.
+ */
+export async function lockedSeats(redis: Redis, prefix: string, ticketIds: readonly string[]): Promise<number> {
+  let found = 0;
+  for (let start = 0; start < ticketIds.length; start += 1000) {
+    const keys = ticketIds.slice(start, start + 1000).map((id) => ticketLockKey(prefix, id));
+    found += await redis.exists(...keys);
+  }
+  return found;
 }

@@ -32,7 +32,46 @@ function shapeText(options: LoadOptions): string {
     options.shape.kind === 'open'
       ? `open loop ${options.shape.rate}/s`
       : `closed loop ${options.shape.connections} connections`;
-  return `${options.scenario}, ${shape}, ${options.durationMs / 1000} s, ${options.instances} instance(s)`;
+  const scenario = options.scenario === 'multi-seat' ? `multi-seat (groups of ${options.group})` : options.scenario;
+  return `${scenario}, ${shape}, ${options.durationMs / 1000} s, ${options.instances} instance(s)`;
+}
+
+/** multi-seat: orders, seats sold and what is left, per contender. */
+function groupRows(results: ContenderResult[]): string[] {
+  return [
+    '',
+    '| strategy | orders (wins) | seats sold / seats | free blocks left | orders/s to the last sale | last sale at | sold seats with a Redis lock key |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map((r) => {
+      const g = r.sale.group;
+      return `| ${r.contender} | ${g?.orders ?? r.load.wins} | ${r.sale.sold} / ${r.sale.seats} | ${g?.freeBlocks ?? '–'} | ${r.sale.salesPerSecond ?? '–'} | ${r.load.lastWinMs ?? '–'} ms | ${r.redis.lockedSeats ?? '–'} |`;
+    }),
+  ];
+}
+
+/**
+ * What a reader must know to read the rows: a strategy whose sales went through the Redis lock anyway
+ * (`purchaseTickets` does not take PURCHASE_STRATEGY), and what the floor does for groups.
+ */
+function notes(report: Report): string[] {
+  const lines: string[] = [];
+  const { options } = report;
+  if (options.scenario === 'multi-seat') {
+    lines.push(
+      `- Each attempt is \`purchaseTickets\` for ${options.group} adjacent seats of one row, all or none; the event's per-customer limit is ${options.group}. A free block is ${options.group} adjacent AVAILABLE seats of one row (0: sold out for groups; the seats left are gaps).`,
+    );
+    if (report.results.some((r) => r.contender === 'floor'))
+      lines.push(
+        '- floor: one Lua script per group (set every key if none exists, else name the ones that do); Redis counts the commands inside it too.',
+      );
+  }
+  for (const r of report.results) {
+    if (r.contender === 'floor' || r.contender === 'redis-lock' || !r.redis.lockedSeats) continue;
+    lines.push(
+      `- **${r.contender}**: ${r.redis.lockedSeats} of its ${r.sale.sold} sold seats carry a Redis ticket-lock key under its own key prefix: its sales went through the Redis lock, so \`PURCHASE_STRATEGY=${r.contender}\` did not change how they were sold (it selects the one-seat \`purchaseTicket\` only). This row is the redis-lock path again, on a fresh server; its differences from redis-lock are run-to-run noise, not the strategy.`,
+    );
+  }
+  return lines.length > 0 ? ['', ...lines] : [];
 }
 
 /** The comparison table, the targets and the machine, in Markdown. */
@@ -47,17 +86,20 @@ export function markdown(report: Report): string {
     return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${lat(r.load.latency.rejects)} | ${lat(r.load.latency.wins)} | ${pg} | ${r.redis.perAttempt} | ${gen} | ${cpu} | ${invariants} |`;
   });
   const seatRush = report.options.scenario === 'seat-rush';
-  const saleRows = seatRush
-    ? [
-        '',
-        '| strategy | sold / seats | sales/s to the last sale | last sale at |',
-        '| --- | --- | --- | --- |',
-        ...report.results.map(
-          (r) =>
-            `| ${r.contender} | ${r.sale.sold} / ${r.sale.seats} | ${r.sale.salesPerSecond ?? '–'} | ${r.load.lastWinMs ?? '–'} ms |`,
-        ),
-      ]
-    : [];
+  const saleRows =
+    report.options.scenario === 'multi-seat'
+      ? groupRows(report.results)
+      : seatRush
+        ? [
+            '',
+            '| strategy | sold / seats | sales/s to the last sale | last sale at |',
+            '| --- | --- | --- | --- |',
+            ...report.results.map(
+              (r) =>
+                `| ${r.contender} | ${r.sale.sold} / ${r.sale.seats} | ${r.sale.salesPerSecond ?? '–'} | ${r.load.lastWinMs ?? '–'} ms |`,
+            ),
+          ]
+        : [];
   const liveRows = report.results.some((r) => r.live)
     ? [
         '',
@@ -83,6 +125,7 @@ export function markdown(report: Report): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     ...saleRows,
+    ...notes(report),
     ...liveRows,
     '',
     '## Targets',
@@ -117,6 +160,7 @@ export async function writeReport(outDir: string, report: Report): Promise<strin
 export function summaryLines(report: Report): string[] {
   return report.results.map((r) => {
     const l = r.load.latency;
-    return `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  reject p50/p99 ${l.rejects.p50}/${l.rejects.p99} ms  win p99 ${l.wins.p99} ms  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${r.redis.perAttempt}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`;
+    const seats = r.sale.group ? ` (${r.sale.sold}/${r.sale.seats} seats)` : '';
+    return `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}${seats}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  reject p50/p99 ${l.rejects.p50}/${l.rejects.p99} ms  win p99 ${l.wins.p99} ms  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${r.redis.perAttempt}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`;
   });
 }

@@ -5,19 +5,22 @@ import {
   databaseCounters,
   type SeededSale,
   seedSale,
+  venueRows,
   waitForNoClients,
 } from './database.js';
 import { type LoadResult, runLoad } from './generator.js';
+import { groupSaleOf } from './group-invariants.js';
 import { openClients } from './http-client.js';
 import { checkInvariants, type InvariantResult } from './invariants.js';
 import { type LiveResult, startSubscribers } from './live.js';
+import { groupPurchaseBody } from './multi-seat.js';
 import type { Contender, LoadOptions } from './options.js';
 import { type ServerProcess, type ServerSpec, startServers, stopServers } from './processes.js';
 import { formatTick } from './progress.js';
-import { commandCounts, commandDelta, deleteKeys } from './redis-stats.js';
+import { commandCounts, commandDelta, deleteKeys, lockedSeats } from './redis-stats.js';
 import { connectRedis, REDIS_URL, sleep } from './services.js';
-import { targetFor } from './targets.js';
-import { type WarmUpTarget, warmUp } from './warm-up.js';
+import { purchaseBody, targetFor } from './targets.js';
+import { type BodyOf, type WarmUpTarget, warmUp } from './warm-up.js';
 
 /** What every contender of one invocation shares. */
 export interface RunContext {
@@ -39,7 +42,18 @@ export interface ContenderResult {
   attemptsPerSecond: number;
   /** CPU by owner during the load, in percent of one core; `other` is anything outside the test. */
   cpu: CpuShares;
-  sale: { seats: number; sold: number; soldOut: boolean; salesPerSecond: number | null };
+  /**
+   * `sold` counts seats (SQL, or the floor's wins × group). `salesPerSecond` is wins (orders) per
+   * second to the last win. multi-seat: `soldOut` means no block of `group` adjacent seats is left.
+   */
+  sale: {
+    seats: number;
+    sold: number;
+    soldOut: boolean;
+    salesPerSecond: number | null;
+    /** multi-seat only: seats per order, the event's per-customer limit, orders, free blocks left. */
+    group?: { size: number; perCustomerLimit: number; orders: number; freeBlocks: number };
+  };
   /**
    * Transactions of the load database during the load, net of each server's start-up and warm-up
    * (measured on a calibration instance) and of 2 per connection opened beyond those (the backend's
@@ -53,7 +67,12 @@ export interface ContenderResult {
     perAttempt: number;
     perSale: number | null;
   } | null;
-  redis: { commands: Record<string, number>; total: number; perAttempt: number };
+  /**
+   * `commands` counts every client of the Redis server (INFO commandstats). `lockedSeats`: the sale's
+   * seats with a ticket-lock key under this contender's own prefix, i.e. sold (or held) through the
+   * Redis lock; null for the floor.
+   */
+  redis: { commands: Record<string, number>; total: number; perAttempt: number; lockedSeats: number | null };
   invariants: InvariantResult[] | null;
   /** The `live` scenario's subscribers; null otherwise. */
   live: LiveResult | null;
@@ -97,11 +116,12 @@ async function startupCost(
   authorizations: string[],
   targets: (servers: ServerProcess[]) => WarmUpTarget[],
   purchases: number,
+  bodyOf: BodyOf,
 ): Promise<DatabaseCounters> {
   const before = await databaseCounters(dbName);
   const servers = await startServers(1, { ...spec, cpuProfDir: undefined });
   try {
-    await warmUp(targets(servers), authorizations, purchases);
+    await warmUp(targets(servers), authorizations, purchases, bodyOf);
   } finally {
     await stopServers(servers);
   }
@@ -114,6 +134,10 @@ async function startupCost(
 export async function runContender(ctx: RunContext, contender: Contender): Promise<ContenderResult> {
   const { options } = ctx;
   const seats = options.scenario === 'hot-seat' ? 1 : options.seats;
+  const multi = options.scenario === 'multi-seat';
+  const { group } = options;
+  const rowLengths = venueRows(seats);
+  const bodyOf: BodyOf = multi ? groupPurchaseBody : (ids) => purchaseBody(ids[0] ?? '');
   const label = `${ctx.runId}_${contender}`;
   const prefix = `flux-load:${ctx.runId}:${contender}:`;
   const redis = await connectRedis();
@@ -126,32 +150,36 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
   const stopAll = () => stopServers(servers);
   ctx.cleanups.add(stopAll);
   try {
+    // multi-seat: each customer may buy one group (the event's limit is the group size).
+    const perCustomerLimit = multi ? group : null;
     const sale: SeededSale = database
-      ? await seedSale(database.url, seats)
+      ? await seedSale(database.url, seats, { perCustomerLimit })
       : { eventId: '', eventGlobalId: '', ticketIds: [], ticketGlobalIds: syntheticIds('floor', seats) };
-    // One warm-up seat for the calibration instance and one per measured instance.
+    // One warm-up seat (group) for the calibration instance and one per measured instance.
+    const warmUpSeats = (options.instances + 1) * group;
     const warmUpSale = database
-      ? await seedSale(database.url, options.instances + 1, 'Warm-up')
-      : { eventId: '', ticketGlobalIds: syntheticIds('warm-up', options.instances + 1) };
+      ? await seedSale(database.url, warmUpSeats, { name: 'Warm-up' })
+      : { eventId: '', ticketGlobalIds: syntheticIds('warm-up', warmUpSeats) };
     const warmUpTargets = (offset: number) => (started: ServerProcess[]) =>
       started.map((server, i) => ({
         server,
-        seatGlobalId: warmUpSale.ticketGlobalIds[offset + i] ?? '',
+        seatGlobalIds: warmUpSale.ticketGlobalIds.slice((offset + i) * group, (offset + i + 1) * group),
         eventId: database ? warmUpSale.eventId : null,
       }));
     const spec = serverSpec(ctx, contender, database?.url ?? null, prefix);
     const startup = database
-      ? await startupCost(spec, database.name, ctx.authorizations, warmUpTargets(0), options.warmUp)
+      ? await startupCost(spec, database.name, ctx.authorizations, warmUpTargets(0), options.warmUp, bodyOf)
       : { transactions: 0, sessions: 0 };
     const before = database ? await databaseCounters(database.name) : { transactions: 0, sessions: 0 };
     servers = await startServers(options.instances, spec);
-    await warmUp(warmUpTargets(1)(servers), ctx.authorizations, options.warmUp);
+    await warmUp(warmUpTargets(1)(servers), ctx.authorizations, options.warmUp, bodyOf);
     const connections =
       options.shape.kind === 'open' ? options.httpConnections : Math.ceil(options.shape.connections / servers.length);
     const clients = openClients(
       servers.map((s) => s.url),
       connections,
     );
+    const target = targetFor(options.scenario, { ticketGlobalIds: sale.ticketGlobalIds, rowLengths, group });
     const subscribers =
       options.subscribers > 0 && database
         ? await startSubscribers(
@@ -168,7 +196,7 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
     try {
       load = await runLoad({
         clients,
-        target: targetFor(options.scenario, sale.ticketGlobalIds),
+        target,
         authorizations: ctx.authorizations,
         shape: options.shape,
         durationMs: options.durationMs,
@@ -180,13 +208,16 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
       await clients.close();
     }
     const redisCommands = commandDelta(redisBefore, await commandCounts(redis));
+    const seatsLocked = database ? await lockedSeats(redis, prefix, sale.ticketIds) : null;
     const live = subscribers ? await subscribers.stop() : null;
     await stopAll();
     servers = [];
 
     let pg: ContenderResult['pg'] = null;
     let invariants: InvariantResult[] | null = null;
-    let sold = load.wins;
+    let sold = load.wins * group;
+    let orders = load.wins;
+    let freeBlocks = 'openBlocks' in target ? target.openBlocks() : 0;
     if (database) {
       await waitForNoClients(database.name);
       const after = await databaseCounters(database.name);
@@ -203,9 +234,18 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
         perSale: load.wins > 0 ? round(transactions / load.wins, 2) : null,
       };
       const unanswered = Object.values(load.errors).reduce((a, b) => a + b, 0);
-      const checked = await checkInvariants(database.url, sale.eventId, load.wins, unanswered);
+      const checked = await checkInvariants(database.url, sale.eventId, {
+        wins: load.wins,
+        unanswered,
+        group:
+          'wonBlocks' in target && perCustomerLimit !== null
+            ? groupSaleOf(target, sale.ticketIds, rowLengths, perCustomerLimit)
+            : undefined,
+      });
       invariants = checked.results;
       sold = checked.counts.sold;
+      orders = checked.counts.orders;
+      freeBlocks = checked.counts.freeBlocks ?? 0;
     }
     const redisTotal = Object.values(redisCommands).reduce((a, b) => a + b, 0);
     const elapsedS = load.elapsedMs / 1000;
@@ -220,14 +260,16 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
       sale: {
         seats,
         sold,
-        soldOut: sold === seats,
+        soldOut: multi ? freeBlocks === 0 : sold === seats,
         salesPerSecond: load.lastWinMs ? Math.round(load.wins / (load.lastWinMs / 1000)) : null,
+        ...(perCustomerLimit !== null ? { group: { size: group, perCustomerLimit, orders, freeBlocks } } : {}),
       },
       pg,
       redis: {
         commands: redisCommands,
         total: redisTotal,
         perAttempt: round(redisTotal / Math.max(1, load.completed), 3),
+        lockedSeats: seatsLocked,
       },
       invariants,
       live,

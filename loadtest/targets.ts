@@ -1,10 +1,23 @@
+import { type MultiSeatTarget, multiSeat } from './multi-seat.js';
 import type { SaleScenario } from './options.js';
 
 /** The purchase a client sends: the product's mutation, asking for what a checkout page shows. */
 export const PURCHASE_MUTATION = `mutation Buy($ticketId: ID!) { purchaseTicket(input: { ticketId: $ticketId }) { __typename ... on PurchaseTicketSuccess { order { id totalCents } } ... on TicketUnavailable { reason } ... on Error { message } } }`;
 
-/** What an attempt came to, as the generator saw it. */
-export type Outcome = { kind: 'win' } | { kind: 'reject'; reason: string } | { kind: 'error'; error: string };
+/** A seat a refused multi-seat purchase named, by the global id the request used. */
+export interface UnavailableSeat {
+  ticketId: string;
+  reason: string;
+}
+
+/**
+ * What an attempt came to, as the generator saw it. A multi-seat win carries its order's id and a
+ * multi-seat refusal the seats it named, so the target can learn which seats are sold.
+ */
+export type Outcome =
+  | { kind: 'win'; orderId?: string }
+  | { kind: 'reject'; reason: string; unavailable?: readonly UnavailableSeat[] }
+  | { kind: 'error'; error: string };
 
 /** Which seat the next buyer goes for, and what the generator learns from each answer. */
 export interface Target {
@@ -15,10 +28,16 @@ export interface Target {
   readonly bodies: readonly string[];
 }
 
+const PURCHASE_QUERY = JSON.stringify(PURCHASE_MUTATION);
+
+/** The request body that buys one ticket. */
+export function purchaseBody(ticketGlobalId: string): string {
+  return `{"query":${PURCHASE_QUERY},"variables":{"ticketId":${JSON.stringify(ticketGlobalId)}}}`;
+}
+
 /** One request body per ticket: the mutation with that ticket's global id. */
 export function purchaseBodies(ticketGlobalIds: readonly string[]): string[] {
-  const query = JSON.stringify(PURCHASE_MUTATION);
-  return ticketGlobalIds.map((id) => `{"query":${query},"variables":{"ticketId":${JSON.stringify(id)}}}`);
+  return ticketGlobalIds.map(purchaseBody);
 }
 
 /** Everyone wants ticket 0, for the whole run. */
@@ -54,7 +73,16 @@ export function seatRush(ticketGlobalIds: readonly string[], random: () => numbe
   };
 }
 
-/** The target for a scenario. */
-export function targetFor(scenario: SaleScenario, ticketGlobalIds: readonly string[]): Target {
-  return scenario === 'hot-seat' ? hotSeat(ticketGlobalIds) : seatRush(ticketGlobalIds);
+/** The venue a target works on: ticket ids in seat-map order, the row lengths, the group size. */
+export interface Venue {
+  ticketGlobalIds: readonly string[];
+  rowLengths: readonly number[];
+  group: number;
+}
+
+/** The target for a scenario; multi-seat's also knows which order bought which seats. */
+export function targetFor(scenario: SaleScenario, venue: Venue): Target | MultiSeatTarget {
+  if (scenario === 'hot-seat') return hotSeat(venue.ticketGlobalIds);
+  if (scenario === 'seat-rush') return seatRush(venue.ticketGlobalIds);
+  return multiSeat(venue.ticketGlobalIds, venue.rowLengths, venue.group);
 }

@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { ticketGlobalId } from '../src/graphql/global-id.js';
 import { classify } from './http-client.js';
 import type { ServerProcess } from './processes.js';
-import { purchaseBodies } from './targets.js';
+
+/** Turns the seats one purchase asks for into its request body (one seat, or a group). */
+export type BodyOf = (ticketGlobalIds: readonly string[]) => string;
 
 const CONCURRENCY = 32;
 
-/** Where a server warms up: a seat of a warm-up event, and the event whose missing tickets it asks for. */
+/**
+ * Where a server warms up: its seat (or, for multi-seat, its group of seats) of a warm-up event, and
+ * the event whose missing tickets it asks for.
+ */
 export interface WarmUpTarget {
   server: ServerProcess;
-  seatGlobalId: string;
+  seatGlobalIds: string[];
   /** Null for the floor server, which has no events. */
   eventId: string | null;
 }
@@ -42,12 +47,18 @@ async function drive(
 
 /**
  * Warms each server as a server that has been up before the sale opens is warm (V8 needs thousands
- * of requests, not hundreds, before throughput settles): its own seat of a warm-up event, bought
- * once and then refused thousands of times, and tickets of the warm-up event that do not exist
- * (lock, sale transaction, refusal), so the sale's seats are untouched. Each instance's cost is the
- * same, and is measured on a calibration instance and subtracted from the Postgres counts.
+ * of requests, not hundreds, before throughput settles): its own seat (multi-seat: group of seats,
+ * through the same mutation as the load) of a warm-up event, bought once and then refused thousands
+ * of times, and tickets of the warm-up event that do not exist (lock, sale transaction, refusal), so
+ * the sale's seats are untouched. Each instance's cost is the same, and is measured on a calibration
+ * instance and subtracted from the Postgres counts.
  */
-export async function warmUp(targets: WarmUpTarget[], authorizations: string[], purchases: number): Promise<void> {
+export async function warmUp(
+  targets: WarmUpTarget[],
+  authorizations: string[],
+  purchases: number,
+  bodyOf: BodyOf,
+): Promise<void> {
   // Three quarters on the warm-up seat (one sale, then the hot-seat refusal path), a quarter on
   // tickets that do not exist (lock, sale transaction, refusal: the path through Postgres).
   const onSeat = Math.max(1, Math.round(purchases * 0.75));
@@ -56,16 +67,14 @@ export async function warmUp(targets: WarmUpTarget[], authorizations: string[], 
     targets.map(async (target) => {
       const seat = await drive(
         target,
-        purchaseBodies(Array.from({ length: onSeat }, () => target.seatGlobalId)),
+        Array.from({ length: onSeat }, () => bodyOf(target.seatGlobalIds)),
         authorizations,
       );
+      const missingGroup = () =>
+        target.seatGlobalIds.map(() => ticketGlobalId({ id: randomUUID(), eventId: target.eventId ?? randomUUID() }));
       const missing = await drive(
         target,
-        purchaseBodies(
-          Array.from({ length: onMissing }, () =>
-            ticketGlobalId({ id: randomUUID(), eventId: target.eventId ?? randomUUID() }),
-          ),
-        ),
+        Array.from({ length: onMissing }, () => bodyOf(missingGroup())),
         authorizations,
       );
       if (seat.wins !== 1 || (target.eventId !== null && missing.wins !== 0) || seat.other + missing.other > 0) {

@@ -13,8 +13,12 @@ interface SmokeReport {
   passed: boolean;
   results: Array<{
     contender: string;
-    load: { wins: number; completed: number; errors: Record<string, number> };
-    sale: { seats: number; sold: number };
+    load: { wins: number; completed: number; rejects: Record<string, number>; errors: Record<string, number> };
+    sale: {
+      seats: number;
+      sold: number;
+      group?: { size: number; perCustomerLimit: number; orders: number; freeBlocks: number };
+    };
     invariants: Array<{ name: string; pass: boolean }> | null;
   }>;
 }
@@ -95,6 +99,45 @@ describe('the load-test harness (smoke, correctness only)', () => {
     expect(report.passed).toBe(true);
     expect(result?.sale).toEqual({ ...result?.sale, seats: 200, sold: 200 });
     expect(result?.load.wins).toBe(200);
+    expect(result?.invariants?.every((i) => i.pass)).toBe(true);
+  });
+
+  it('runs multi-seat for 60 buyers on 400 seats in groups of 4: whole groups only, one per buyer, the invariants PASS, exit code 0', async () => {
+    // The event's limit is the group size, so 60 buyers can take at most 60 of the ~80 groups that fit:
+    // once they come round again they meet PurchaseLimitReached, and free blocks are left at the end.
+    const { code, output } = await runHarness(outDir, [
+      'multi-seat',
+      '--seats',
+      '400',
+      '--group',
+      '4',
+      '--rate',
+      '150',
+      '--duration',
+      '2s',
+      '--buyers',
+      '60',
+      '--warmup',
+      '200',
+    ]);
+    expect(code, output).toBe(0);
+    const report = await onlyReport(outDir, 'multi-seat-2');
+    const [result] = report.results;
+    expect(report.passed).toBe(true);
+    expect(result?.load.errors).toEqual({});
+    expect(result?.load.wins).toBeGreaterThan(0);
+    expect(result?.load.wins).toBeLessThanOrEqual(60);
+    expect(result?.load.rejects.PurchaseLimitReached).toBeGreaterThan(0);
+    expect(result?.sale.group).toMatchObject({ size: 4, perCustomerLimit: 4, orders: result?.load.wins });
+    expect(result?.sale.group?.freeBlocks).toBeGreaterThan(0);
+    expect(result?.sale.sold).toBe((result?.load.wins ?? 0) * 4);
+    expect(result?.invariants?.map((i) => i.name)).toEqual(
+      expect.arrayContaining([
+        "every order's lines = its seats",
+        'no partial orders',
+        'no customer over the per-customer limit',
+      ]),
+    );
     expect(result?.invariants?.every((i) => i.pass)).toBe(true);
   });
 });
