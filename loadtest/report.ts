@@ -51,7 +51,7 @@ function groupRows(results: ContenderResult[]): string[] {
 
 /**
  * What a reader must know to read the rows: a strategy whose sales went through the Redis lock anyway
- * (`purchaseTickets` does not take PURCHASE_STRATEGY), and what the floor does for groups.
+ * (the server ignored PURCHASE_STRATEGY), and what the floor does for groups.
  */
 function notes(report: Report): string[] {
   const lines: string[] = [];
@@ -68,7 +68,7 @@ function notes(report: Report): string[] {
   for (const r of report.results) {
     if (r.contender === 'floor' || r.contender === 'redis-lock' || !r.redis.lockedSeats) continue;
     lines.push(
-      `- **${r.contender}**: ${r.redis.lockedSeats} of its ${r.sale.sold} sold seats carry a Redis ticket-lock key under its own key prefix: its sales went through the Redis lock, so \`PURCHASE_STRATEGY=${r.contender}\` did not change how they were sold (it selects the one-seat \`purchaseTicket\` only). This row is the redis-lock path again, on a fresh server; its differences from redis-lock are run-to-run noise, not the strategy.`,
+      `- **${r.contender}**: ${r.redis.lockedSeats} of its ${r.sale.sold} sold seats carry a Redis ticket-lock key under its own key prefix: its sales went through the Redis lock, so the server did not sell with \`PURCHASE_STRATEGY=${r.contender}\` and this row does not measure that strategy.`,
     );
   }
   return lines.length > 0 ? ['', ...lines] : [];

@@ -49,7 +49,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     availability,
     verifyToken: createTokenVerifier(config.jwtSecret),
-    purchaseTicket: selectPurchaseStrategy(config.purchaseStrategy),
+    purchaseTickets: selectPurchaseStrategy(config.purchaseStrategy),
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
     purchase: {
       lock: backends.lock,

@@ -12,7 +12,7 @@ export interface AppServices {
   db: Db;
   purchase: PurchaseDeps;
   /** How seats are sold: the Redis lock unless the config picks a comparison strategy. */
-  purchaseTicket: PurchaseStrategy;
+  purchaseTickets: PurchaseStrategy;
   verifyToken: TokenVerifier;
   availability: AvailabilityHub;
   /** Tells every instance an event's sale window or limit changed. */

@@ -7,6 +7,7 @@ import { purchaseStrategies } from '../src/sales/strategies.js';
 import { createTestEvent, purchase, startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
+import { createRuledEvent, purchaseMany } from './helpers/sales.js';
 
 // Every strategy the load test compares must be correct before its speed means anything.
 // Real Postgres and Redis; one app per strategy on one shared database.
@@ -45,6 +46,28 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     expect((await expectSaleInvariants(testApp.app.services.db)).soldTickets).toBe(1);
   });
 
+  it('sells overlapping groups all or nothing, without deadlock, each seat at most once', async () => {
+    const { ticketIds } = await createRuledEvent(testApp, { seats: 6 });
+    // 40 buyers each want 3 adjacent seats of 6: four windows, all overlapping their neighbours.
+    const windows = [0, 1, 2, 3].map((start) => ticketIds.slice(start, start + 3));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        purchaseMany(testApp, `${strategy}-group-${i}`, [...(windows[i % 4] as string[])].reverse()),
+      ),
+    );
+    const wins = results.filter((r) => r.__typename === 'PurchaseTicketsSuccess');
+    expect(wins.length).toBeGreaterThanOrEqual(1);
+    expect(wins.length).toBeLessThanOrEqual(2); // two disjoint windows at most: 0-2 and 3-5
+    for (const loss of results.filter((r) => r.__typename !== 'PurchaseTicketsSuccess')) {
+      expect(loss.__typename).toBe('TicketsUnavailable');
+      expect(loss.tickets?.length).toBeGreaterThanOrEqual(1);
+    }
+    const sold = wins.flatMap((win) => win.order?.tickets.map((t) => t.id) ?? []);
+    expect(new Set(sold).size).toBe(sold.length);
+    for (const win of wins) expect(win.order?.tickets).toHaveLength(3);
+    expect((await expectSaleInvariants(testApp.app.services.db)).soldTickets).toBeGreaterThanOrEqual(sold.length);
+  });
+
   it('tells onTicketChanged about the sale once, after the commit, and reports an unknown ticket as NotFound', async () => {
     const created = await createTestEvent(testApp.app, { seats: 1 });
     const ticketId = created.rawTicketIds[0] as string;
@@ -54,19 +77,21 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     const buy = purchaseStrategies[strategy];
     const { db } = testApp.app.services;
 
-    const order = await buy(db, deps, { eventId, ticketId, customerId: `${strategy}-direct` });
+    const order = await buy(db, deps, { eventId, ticketIds: [ticketId], customerId: `${strategy}-direct` });
     expect(order.customerId).toBe(`${strategy}-direct`);
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ id: ticketId, status: 'SOLD' });
     const [row] = await database.sql<{ version: string }[]>`select version from tickets where id = ${ticketId}`;
     expect(Number(row?.version)).toBe(changes[0]?.version);
 
-    await expect(buy(db, deps, { eventId, ticketId, customerId: `${strategy}-late` })).rejects.toMatchObject({
-      name: 'TicketUnavailableError',
-      reason: 'SOLD',
+    await expect(
+      buy(db, deps, { eventId, ticketIds: [ticketId], customerId: `${strategy}-late` }),
+    ).rejects.toMatchObject({
+      name: 'TicketsUnavailableError',
+      tickets: [{ ticketId, reason: 'SOLD' }],
     });
     await expect(
-      buy(db, deps, { eventId, ticketId: randomUUID(), customerId: `${strategy}-lost` }),
+      buy(db, deps, { eventId, ticketIds: [randomUUID()], customerId: `${strategy}-lost` }),
     ).rejects.toMatchObject({
       name: 'NotFoundError',
     });

@@ -1,42 +1,58 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql, TransactionRollbackError } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
-import { TicketUnavailableError } from './errors.js';
-import { oneSeatRequest, settleSale } from './pg-sale.js';
-import type { PurchaseDeps, PurchaseInput } from './purchase.js';
+import { TicketsUnavailableError } from './errors.js';
+import { saleRequest, settleSale } from './pg-sale.js';
+import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
 import { commitSale, type SaleResult } from './sale-transaction.js';
 
-/** Reads plus version-checked writes a buyer may make before being told the seat is contended. */
+/** Reads plus version-checked writes a buyer may make before being told the seats are contended. */
 export const OPTIMISTIC_ATTEMPTS = 3;
 
 /**
- * Comparison strategy `pg-optimistic`, as the seed tried it: read the ticket's `version`, then write
- * `WHERE version = <read>`; a write that changes no row lost a race and reads again, up to
- * {@link OPTIMISTIC_ATTEMPTS} times, with no back-off. A buyer who loses every round gets LOCKED.
- * The version-checked write claims the row, then the product's sale (`commitSale`, one statement in
- * the same transaction) applies the same rules as every other strategy.
+ * Comparison strategy `pg-optimistic`, as the seed tried it: read the seats' `version`s, then write
+ * `WHERE version = <read>` for each; a write that claims fewer rows than asked lost a race and reads
+ * again, up to {@link OPTIMISTIC_ATTEMPTS} times, with no back-off. A buyer who loses every round
+ * gets LOCKED. The version-checked write claims the rows, then the product's sale (`commitSale`, one
+ * statement in the same transaction) applies the same rules as every other strategy.
  */
-export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseInput): Promise<OrderRow> {
+export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
   await deps.attempts?.take(input.customerId);
-  const seat = and(eq(ticketsTable.id, input.ticketId), eq(ticketsTable.eventId, input.eventId));
+  const request = saleRequest(input);
+  const seats = and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId));
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-    const [seen] = await db
-      .select({ status: ticketsTable.status, version: ticketsTable.version })
+    const seen = await db
+      .select({ id: ticketsTable.id, status: ticketsTable.status, version: ticketsTable.version })
       .from(ticketsTable)
-      .where(seat);
-    if (seen?.status !== 'AVAILABLE') {
-      return settleSale(db, deps, input, { kind: 'guard', status: seen?.status ?? null });
+      .where(seats);
+    const statuses = new Map(seen.map((row) => [row.id, row.status]));
+    if (seen.length !== request.ticketIds.length || seen.some((row) => row.status !== 'AVAILABLE')) {
+      return settleSale(db, deps, request, { kind: 'guard', statuses });
     }
-    const outcome = await db.transaction(async (tx): Promise<SaleResult | undefined> => {
-      const claimed = await tx
-        .update(ticketsTable)
-        .set({ version: sql`${ticketsTable.version}` })
-        .where(and(seat, eq(ticketsTable.version, seen.version)))
-        .returning({ id: ticketsTable.id });
-      return claimed.length === 0 ? undefined : commitSale(tx as unknown as Db, oneSeatRequest(input));
-    });
-    if (outcome) return settleSale(db, deps, input, outcome);
+    const outcome = await db
+      .transaction(async (tx): Promise<SaleResult | undefined> => {
+        const claimed = await tx
+          .update(ticketsTable)
+          .set({ version: sql`${ticketsTable.version}` })
+          .where(
+            and(
+              seats,
+              or(...seen.map((row) => and(eq(ticketsTable.id, row.id), eq(ticketsTable.version, row.version)))),
+            ),
+          )
+          .returning({ id: ticketsTable.id });
+        // Lost a race for some seat: roll back, which frees the rows we did claim, and read again.
+        if (claimed.length !== request.ticketIds.length) tx.rollback();
+        return commitSale(tx as unknown as Db, request);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TransactionRollbackError) return undefined;
+        throw error;
+      });
+    if (outcome) return settleSale(db, deps, request, outcome);
   }
-  throw new TicketUnavailableError(input.ticketId, 'LOCKED', input.eventId);
+  throw new TicketsUnavailableError(
+    request.ticketIds.map((ticketId) => ({ ticketId, eventId: request.eventId, reason: 'LOCKED' })),
+  );
 }

@@ -1,28 +1,32 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
-import { type GuardRefusal, oneSeatRequest, settleSale } from './pg-sale.js';
-import type { PurchaseDeps, PurchaseInput } from './purchase.js';
+import { type GuardRefusal, saleRequest, settleSale } from './pg-sale.js';
+import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
 import { commitSale, type SaleResult } from './sale-transaction.js';
 
 /**
  * Comparison strategy `pg-row-lock`: pessimistic locking in Postgres alone. `SELECT … FOR UPDATE`
- * queues every buyer of a seat behind the row lock; the one that finds it AVAILABLE runs the
- * product's sale (`commitSale`, one statement inside our transaction, so the same rules hold), the
- * others wake to SOLD. Every attempt, winner or not, costs a transaction and holds the row lock for
- * its round trips.
+ * (in id order, so overlapping groups cannot deadlock) queues every buyer of a seat behind its row
+ * lock; a buyer who finds every seat AVAILABLE runs the product's sale (`commitSale`, one statement
+ * inside our transaction, so the same rules hold), the others wake to SOLD. Every attempt, winner or
+ * not, costs a transaction and holds the row locks for its round trips.
  */
-export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: PurchaseInput): Promise<OrderRow> {
+export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
   await deps.attempts?.take(input.customerId);
+  const request = saleRequest(input);
   const outcome = await db.transaction(async (tx): Promise<SaleResult | GuardRefusal> => {
-    const [current] = await tx
-      .select({ status: ticketsTable.status })
+    const rows = await tx
+      .select({ id: ticketsTable.id, status: ticketsTable.status })
       .from(ticketsTable)
-      .where(and(eq(ticketsTable.id, input.ticketId), eq(ticketsTable.eventId, input.eventId)))
+      .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)))
+      .orderBy(asc(ticketsTable.id))
       .for('update');
-    if (current?.status !== 'AVAILABLE') return { kind: 'guard', status: current?.status ?? null };
-    return commitSale(tx as unknown as Db, oneSeatRequest(input));
+    const statuses = new Map(rows.map((row) => [row.id, row.status]));
+    const ready = rows.length === request.ticketIds.length && rows.every((row) => row.status === 'AVAILABLE');
+    if (!ready) return { kind: 'guard', statuses };
+    return commitSale(tx as unknown as Db, request);
   });
-  return settleSale(db, deps, input, outcome);
+  return settleSale(db, deps, request, outcome);
 }

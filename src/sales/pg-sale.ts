@@ -1,32 +1,37 @@
 import type { Db } from '../db/client.js';
 import type { OrderRow, TicketStatus } from '../db/schema.js';
-import { asSingleSeatError, PurchaseLimitReachedError, TicketUnavailableError, ticketNotFound } from './errors.js';
-import type { PurchaseDeps, PurchaseInput } from './purchase.js';
+import {
+  PurchaseLimitReachedError,
+  TicketsUnavailableError,
+  ticketNotFound,
+  type UnavailableTicket,
+} from './errors.js';
+import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
 import { explainRefusal } from './refusal.js';
 import type { SaleRequest, SaleResult } from './sale-transaction.js';
 
-/** The product's one-seat sale request, for the strategies that hand the write to `commitSale`. */
-export function oneSeatRequest(input: PurchaseInput): SaleRequest {
+/** The sale request for a purchase: distinct ids in sorted order, as `commitSale` wants them. */
+export function saleRequest(input: PurchaseManyInput): SaleRequest {
   return {
     eventId: input.eventId,
-    ticketIds: [input.ticketId],
+    ticketIds: [...new Set(input.ticketIds)].sort(),
     customerId: input.customerId,
     idempotencyKey: input.idempotencyKey,
   };
 }
 
-/** What a strategy's own guard found before the sale transaction: no such seat, or not for sale. */
-export type GuardRefusal = { kind: 'guard'; status: TicketStatus | null };
+/** What a strategy's own guard found before the sale: each requested seat's status (absent: no such seat). */
+export type GuardRefusal = { kind: 'guard'; statuses: Map<string, TicketStatus> };
 
 /**
- * Turns a strategy's outcome into the contract purchaseTicket keeps: the order (after telling
+ * Turns a strategy's outcome into the contract purchaseTickets keeps: the order (after telling
  * `onTicketChanged` about each seat), or the expected failure. Refusals by `commitSale` are
- * explained as the product explains them, after the rollback.
+ * explained as the product explains them, after the fact.
  */
 export async function settleSale(
   db: Db,
   deps: PurchaseDeps,
-  input: PurchaseInput,
+  request: SaleRequest,
   outcome: SaleResult | GuardRefusal,
 ): Promise<OrderRow> {
   switch (outcome.kind) {
@@ -37,16 +42,20 @@ export async function settleSale(
       return outcome.order;
     case 'limit':
       throw new PurchaseLimitReachedError(outcome.limit, outcome.held);
-    case 'guard':
-      if (outcome.status === null) throw ticketNotFound(input.eventId, input.ticketId);
-      // A seat AVAILABLE again under our guard lost a race with a release: the buyer may retry.
-      throw new TicketUnavailableError(
-        input.ticketId,
-        outcome.status === 'AVAILABLE' ? 'LOCKED' : outcome.status,
-        input.eventId,
-      );
-    case 'refused': {
-      throw asSingleSeatError(await explainRefusal(db, oneSeatRequest(input), new Date()));
+    case 'guard': {
+      const missing = request.ticketIds.find((id) => !outcome.statuses.has(id));
+      if (missing) throw ticketNotFound(request.eventId, missing);
+      const unavailable: UnavailableTicket[] = [];
+      for (const [ticketId, status] of outcome.statuses) {
+        if (status !== 'AVAILABLE') unavailable.push({ ticketId, eventId: request.eventId, reason: status });
+      }
+      // Every seat AVAILABLE again under our guard: we lost a race with a release. The buyer may retry.
+      if (unavailable.length === 0)
+        for (const ticketId of request.ticketIds)
+          unavailable.push({ ticketId, eventId: request.eventId, reason: 'LOCKED' });
+      throw new TicketsUnavailableError(unavailable);
     }
+    case 'refused':
+      throw await explainRefusal(db, request, new Date());
   }
 }

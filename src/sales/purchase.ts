@@ -130,10 +130,19 @@ async function buySeats(db: Db, deps: PurchaseDeps, request: SaleRequest): Promi
   }
 }
 
-/** One seat: the same code as {@link purchaseTickets}, with the single-seat failure type. */
-export async function purchaseTicket(db: Db, deps: PurchaseDeps, input: PurchaseInput): Promise<OrderRow> {
+/**
+ * One seat: the same code as {@link purchaseTickets} (or the comparison strategy `buy`), with the
+ * single-seat failure type.
+ */
+export async function purchaseTicket(
+  db: Db,
+  deps: PurchaseDeps,
+  input: PurchaseInput,
+  buy: (db: Db, deps: PurchaseDeps, input: PurchaseManyInput) => Promise<OrderRow> = purchaseTickets,
+): Promise<OrderRow> {
+  const { ticketId, ...rest } = input;
   try {
-    return await purchaseTickets(db, deps, { ...input, ticketIds: [input.ticketId] });
+    return await buy(db, deps, { ...rest, ticketIds: [ticketId] });
   } catch (error) {
     throw asSingleSeatError(error);
   }

@@ -4,18 +4,19 @@ import type { OrderRow } from '../db/schema.js';
 import { purchaseConditionally } from './pg-conditional.js';
 import { purchaseOptimistically } from './pg-optimistic.js';
 import { purchaseWithRowLock } from './pg-row-lock.js';
-import { type PurchaseDeps, type PurchaseInput, purchaseTicket } from './purchase.js';
+import { type PurchaseDeps, type PurchaseManyInput, purchaseTickets } from './purchase.js';
 
 /**
- * One way to sell one seat. Every strategy has the same contract as {@link purchaseTicket}: resolve
- * with the order, throw TicketUnavailableError / NotFoundError for expected failures, and call
- * `deps.onTicketChanged` after a commit.
+ * One way to sell seats, all or none. Every strategy has the same contract as
+ * {@link purchaseTickets}: resolve with the order, throw TicketsUnavailableError / NotFoundError (or
+ * a sale-rule error) for expected failures, and call `deps.onTicketChanged` after a commit. One seat
+ * is the same call with one id (see `purchaseTicket`).
  */
-export type PurchaseStrategy = (db: Db, deps: PurchaseDeps, input: PurchaseInput) => Promise<OrderRow>;
+export type PurchaseStrategy = (db: Db, deps: PurchaseDeps, input: PurchaseManyInput) => Promise<OrderRow>;
 
 /** The strategies the load test compares side by side; the product is `redis-lock`. */
 export const purchaseStrategies: Record<PurchaseStrategyName, PurchaseStrategy> = {
-  'redis-lock': purchaseTicket,
+  'redis-lock': purchaseTickets,
   'pg-row-lock': purchaseWithRowLock,
   'pg-optimistic': purchaseOptimistically,
   'pg-conditional': purchaseConditionally,

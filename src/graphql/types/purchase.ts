@@ -7,7 +7,7 @@ import {
   TicketsUnavailableError,
   TicketUnavailableError,
 } from '../../sales/errors.js';
-import { purchaseTickets } from '../../sales/purchase.js';
+import { purchaseTicket } from '../../sales/purchase.js';
 import { builder } from '../builder.js';
 import { parseTicketKey } from '../global-id.js';
 import { OrderRef, TicketRef } from './refs.js';
@@ -50,11 +50,16 @@ builder.mutationField('purchaseTicket', (t) =>
       dataField: { name: 'order' },
     },
     resolve: (_root, { input }, context) =>
-      context.services.purchaseTicket(context.services.db, context.services.purchase, {
-        ...parseTicketKey(input.ticketId.id),
-        customerId: requireViewer(context).customerId,
-        idempotencyKey: idempotencyKey(input.idempotencyKey),
-      }),
+      purchaseTicket(
+        context.services.db,
+        context.services.purchase,
+        {
+          ...parseTicketKey(input.ticketId.id),
+          customerId: requireViewer(context).customerId,
+          idempotencyKey: idempotencyKey(input.idempotencyKey),
+        },
+        context.services.purchaseTickets,
+      ),
   }),
 );
 
@@ -91,7 +96,7 @@ builder.mutationField('purchaseTickets', (t) =>
         throw badInput(`ticketIds must list 1 to ${MAX_SEATS_PER_PURCHASE} tickets.`);
       }
       if (eventIds.size !== 1) throw badInput('ticketIds must all belong to one event.');
-      return purchaseTickets(context.services.db, context.services.purchase, {
+      return context.services.purchaseTickets(context.services.db, context.services.purchase, {
         eventId: keys[0]?.eventId ?? '',
         ticketIds: keys.map((key) => key.ticketId),
         customerId: requireViewer(context).customerId,
