@@ -61,6 +61,9 @@ interface Result {
 
 const yoga = createYoga({
   graphqlEndpoint: '/graphql',
+  // As in the product (src/graphql/yoga.ts): its HTTP server caps bodies, so yoga's per-body
+  // counting stream is off. The floor keeps every saving the product takes.
+  maxRequestBodySize: false,
   landingPage: false,
   graphiql: false,
   logging: false,
