@@ -1,11 +1,11 @@
 import { availabilityByEventIds, ticketsByIds } from '../catalog/storage.js';
 import type { Db } from '../db/client.js';
-import { SubscriberStream } from './subscriber-stream.js';
+import { availabilityBatch, SubscriberStream } from './subscriber-stream.js';
 import type { TicketChange, TicketChangeBus } from './ticket-change-bus.js';
 
 /** Tuning of the live stream. */
 export interface AvailabilityHubOptions {
-  /** Changes arriving within this window become one message per subscriber. */
+  /** Changes arriving within this window become one message, shared by the event's subscribers. */
   windowMs: number;
   /** A subscriber whose unread backlog passes this many tickets is disconnected. */
   maxPendingTickets: number;
@@ -68,7 +68,11 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
     try {
       const [tickets, counts] = await Promise.all([ticketsByIds(db, ids), availabilityByEventIds(db, [feed.eventId])]);
       const eventCounts = counts.get(feed.eventId);
-      if (eventCounts) for (const stream of targets) stream.push(eventCounts, tickets);
+      if (!eventCounts) return;
+      // One message object for everyone: in-step subscribers pass it on as is, and the GraphQL layer
+      // executes a message once per operation rather than once per subscriber.
+      const batch = availabilityBatch(feed.eventId, eventCounts, tickets);
+      for (const stream of targets) stream.push(batch);
     } catch (error) {
       for (const id of ids) feed.changed.add(id); // try again next window rather than send wrong counts
       options.onError(error);

@@ -1,11 +1,24 @@
 import type { Availability } from '../catalog/storage.js';
 import type { TicketRow } from '../db/schema.js';
 
-/** One message of the availability stream: current counts and the tickets that changed since the last. */
+/**
+ * One message of the availability stream: current counts and the tickets that changed since the last.
+ * A batch's message is one frozen object handed to every subscriber of the event that is in step,
+ * so a reader must never change it.
+ */
 export interface AvailabilityMessage {
-  eventId: string;
-  counts: Availability;
-  changedTickets: TicketRow[];
+  readonly eventId: string;
+  readonly counts: Availability;
+  readonly changedTickets: readonly TicketRow[];
+}
+
+/** The message for one coalescing window of an event, built once and shared by its subscribers. */
+export function availabilityBatch(
+  eventId: string,
+  counts: Availability,
+  changedTickets: TicketRow[],
+): AvailabilityMessage {
+  return Object.freeze({ eventId, counts, changedTickets: Object.freeze(changedTickets) });
 }
 
 /** The subscriber fell so far behind that its backlog passed the limit; it must resubscribe. */
@@ -14,12 +27,16 @@ export class SlowSubscriberError extends Error {
 }
 
 /**
- * One subscriber's stream. It never queues: what the subscriber has not yet taken is merged into
- * one pending message (latest counts, latest state of each changed ticket), so a slow reader costs
- * at most one entry per ticket of the event, and a fast one sees at most one message per batch.
+ * One subscriber's stream. It never queues. A reader in step with the feed takes each batch's shared
+ * message as it is (so the GraphQL layer can execute it once for all of them); a reader that has not
+ * taken a batch when the next arrives gets the two merged into its own message (latest counts, latest
+ * state of each changed ticket), so a slow reader costs at most one entry per ticket of the event.
  */
 export class SubscriberStream implements AsyncIterableIterator<AvailabilityMessage> {
-  private pending: { counts: Availability; tickets: Map<string, TicketRow> } | undefined;
+  /** The newest undelivered batch: all there is to deliver, unless `backlog` is set. */
+  private pending: AvailabilityMessage | undefined;
+  /** Set once a second batch arrives before the reader took the first: every undelivered ticket. */
+  private backlog: Map<string, TicketRow> | undefined;
   private waiting: ((result: IteratorResult<AvailabilityMessage>) => void) | undefined;
   private failWaiting: ((error: Error) => void) | undefined;
   private failure: Error | undefined;
@@ -37,23 +54,28 @@ export class SubscriberStream implements AsyncIterableIterator<AvailabilityMessa
   start(counts: Availability): void {
     if (this.closed || this.started) return;
     this.started = true;
-    this.first = { eventId: this.eventId, counts, changedTickets: [] };
+    this.first = availabilityBatch(this.eventId, counts, []);
     if (this.waiting) this.deliver(this.waiting);
   }
 
-  /** Merges a batch into the pending message, or hands it straight to a waiting reader. */
-  push(counts: Availability, changedTickets: TicketRow[]): void {
+  /** Hands a batch straight to a waiting reader, keeps it for the next read, or merges it into the backlog. */
+  push(batch: AvailabilityMessage): void {
     if (this.closed) return;
-    const tickets = this.pending?.tickets ?? new Map<string, TicketRow>();
-    for (const ticket of changedTickets) {
-      const known = tickets.get(ticket.id);
-      if (!known || known.version < ticket.version) tickets.set(ticket.id, ticket);
+    let undelivered = batch.changedTickets.length;
+    if (this.pending) {
+      const tickets = this.backlog ?? new Map(this.pending.changedTickets.map((ticket) => [ticket.id, ticket]));
+      for (const ticket of batch.changedTickets) {
+        const known = tickets.get(ticket.id);
+        if (!known || known.version < ticket.version) tickets.set(ticket.id, ticket);
+      }
+      this.backlog = tickets;
+      undelivered = tickets.size;
     }
-    if (tickets.size > this.maxPendingTickets) {
+    if (undelivered > this.maxPendingTickets) {
       this.fail(new SlowSubscriberError('This subscriber fell too far behind; subscribe again and reload.'));
       return;
     }
-    this.pending = { counts, tickets };
+    this.pending = batch;
     if (this.waiting) this.deliver(this.waiting);
   }
 
@@ -62,6 +84,7 @@ export class SubscriberStream implements AsyncIterableIterator<AvailabilityMessa
     if (this.closed) return;
     this.failure = error;
     this.pending = undefined;
+    this.backlog = undefined;
     this.close();
     this.failWaiting?.(error);
     this.waiting = undefined;
@@ -85,6 +108,7 @@ export class SubscriberStream implements AsyncIterableIterator<AvailabilityMessa
   /** Called when the client unsubscribes or disconnects: frees everything at once. */
   return(): Promise<IteratorResult<AvailabilityMessage>> {
     this.pending = undefined;
+    this.backlog = undefined;
     this.first = undefined;
     this.close();
     this.waiting?.({ done: true, value: undefined });
@@ -99,22 +123,21 @@ export class SubscriberStream implements AsyncIterableIterator<AvailabilityMessa
 
   private deliver(resolve: (result: IteratorResult<AvailabilityMessage>) => void): void {
     if (!this.started) return;
-    const first = this.first;
-    const pending = this.pending;
-    if (!first && !pending) return;
+    const message = this.first ?? this.take();
+    if (!message) return;
+    this.first = undefined;
     this.waiting = undefined;
     this.failWaiting = undefined;
-    if (first) {
-      this.first = undefined;
-      resolve({ done: false, value: first });
-      return;
-    }
-    if (!pending) return;
+    resolve({ done: false, value: message });
+  }
+
+  /** The shared batch when the reader is in step; its own merged message when it fell behind. */
+  private take(): AvailabilityMessage | undefined {
+    const { pending, backlog } = this;
+    if (!pending) return undefined;
     this.pending = undefined;
-    resolve({
-      done: false,
-      value: { eventId: this.eventId, counts: pending.counts, changedTickets: [...pending.tickets.values()] },
-    });
+    this.backlog = undefined;
+    return backlog ? availabilityBatch(this.eventId, pending.counts, [...backlog.values()]) : pending;
   }
 
   private close(): void {

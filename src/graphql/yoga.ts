@@ -9,6 +9,8 @@ import { SlowSubscriberError } from '../events/subscriber-stream.js';
 import type { Logger } from '../logger.js';
 import { RateLimitedError } from '../sales/errors.js';
 import { schema } from './schema.js';
+import { useSharedSubscriptionExecution } from './shared-execution.js';
+import { VIEWER_INDEPENDENT_AVAILABILITY_FIELDS } from './types/availability.js';
 
 /** The GraphQL server as one value: yoga plus our plugins. */
 export type Yoga = YogaServerInstance<Record<string, never>, Context>;
@@ -69,6 +71,8 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
       blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
     }) as Plugin,
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+    // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
+    useSharedSubscriptionExecution(VIEWER_INDEPENDENT_AVAILABILITY_FIELDS),
   ];
   if (!config.introspection) plugins.push(useDisableIntrospection());
   return createYoga<Record<string, never>, Context>({

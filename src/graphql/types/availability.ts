@@ -21,6 +21,20 @@ const TicketAvailabilityRef = builder.objectRef<AvailabilityMessage>('TicketAvai
   }),
 });
 
+/**
+ * What a `ticketAvailability` subscription may select and still be executed once per message for
+ * every subscriber on the instance (see useSharedSubscriptionExecution). Each of these resolvers
+ * reads only the message (or a ticket of it), never the context: the seat map is the same for every
+ * viewer. A selection that reaches any other field (Ticket.event loads through the viewer's loaders)
+ * is executed per subscriber. Add a field here only if that stays true of it.
+ */
+export const VIEWER_INDEPENDENT_AVAILABILITY_FIELDS = {
+  // Only its per-message `resolve`; its `subscribe` always runs with the subscriber's own context.
+  Subscription: ['ticketAvailability'],
+  TicketAvailability: ['eventId', 'available', 'held', 'sold', 'total', 'changedTickets'],
+  Ticket: ['id', 'section', 'row', 'seat', 'priceCents', 'status', 'version', 'statusChangedAt'],
+} as const;
+
 builder.subscriptionType({ description: 'Live updates, over graphql-ws or server-sent events at /graphql.' });
 
 builder.subscriptionField('ticketAvailability', (t) =>
