@@ -38,7 +38,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? consoleLogger;
   const backends = await createBackends(config, (error) => logger.warn('redis pub/sub error', error));
   const db = backends.database.db;
-  const availability = createAvailabilityHub(db, backends.bus, {
+  const availability = createAvailabilityHub(backends.liveDatabase.db, backends.bus, {
     windowMs: config.availabilityWindowMs,
     maxPendingTickets: config.availabilityMaxPendingTickets,
     onError: (error) => logger.error('live availability: batch failed; retrying next window', error),

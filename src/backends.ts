@@ -16,6 +16,11 @@ import type { AttemptLimiter } from './sales/purchase.js';
 /** The stateful infrastructure of one app instance: Postgres or PGlite, Redis or in-process. */
 export interface Backends {
   database: Database;
+  /**
+   * Where the live seat maps read (changed tickets and counts, once per window per event): a pool of
+   * its own on Postgres, so those reads never queue behind purchases; the same database on PGlite.
+   */
+  liveDatabase: Database;
   lock: TicketLock;
   bus: TicketChangeBus;
   /** The per-customer purchase budget; undefined when turned off. */
@@ -24,6 +29,9 @@ export interface Backends {
   embedded: { database: boolean; redis: boolean };
   close(): Promise<void>;
 }
+
+/** Connections for the live seat maps' reads: the hub reads changed tickets and counts in parallel. */
+const LIVE_POOL_SIZE = 2;
 
 /** Connects (or starts) the backends the config names and applies pending migrations. */
 export async function createBackends(config: Config, onError: (error: unknown) => void): Promise<Backends> {
@@ -36,6 +44,10 @@ export async function createBackends(config: Config, onError: (error: unknown) =
   try {
     await migrateDatabase(database, config.databaseUrl);
     await database.saveSnapshot?.().catch((error: unknown) => onError(error));
+    const liveDatabase = config.databaseUrl
+      ? await createDatabase({ url: config.databaseUrl, poolSize: LIVE_POOL_SIZE })
+      : database;
+    if (liveDatabase !== database) closers.unshift(() => liveDatabase.close());
     const timings = { lockTtlMs: config.lockTtlMs, soldMarkTtlMs: config.soldMarkTtlMs };
     let lock: TicketLock;
     let bus: TicketChangeBus;
@@ -63,6 +75,7 @@ export async function createBackends(config: Config, onError: (error: unknown) =
     closers.unshift(() => lock.close());
     return {
       database,
+      liveDatabase,
       lock,
       bus,
       attempts,
