@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -24,13 +24,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const rawDialect = new PgDialect();
+
 /**
- * Runs a hand-written statement through Drizzle and returns its rows, whichever driver is behind
- * `db` (postgres.js gives an array, PGlite a result with `rows`). Values come as the driver sends
- * them: Drizzle leaves postgres.js timestamps and bigints as strings.
+ * Runs a hand-written statement through Drizzle and returns its rows, whichever driver is behind `db`
+ * (postgres.js gives an array, PGlite a result with `rows`). Values come as the driver sends them:
+ * Drizzle leaves postgres.js timestamps and bigints as strings. The driver keeps the statement
+ * prepared on each connection (postgres.js), so Postgres parses and plans it once per connection
+ * rather than on every call, and a call is one round trip (an unnamed Drizzle query is neither).
+ * `name` must stand for exactly one SQL text (parameters aside), since the driver keeps one prepared
+ * statement per text and connection and never drops it. PGlite ignores it.
  */
-export async function queryRows<Row>(db: Db, query: SQL): Promise<Row[]> {
-  const result = (await db.execute(query)) as unknown;
+export async function queryPreparedRows<Row>(db: Db, name: string, query: SQL): Promise<Row[]> {
+  const prepared = db._.session.prepareQuery(rawDialect.sqlToQuery(query), undefined, name, false);
+  const result = (await prepared.execute()) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import { type Db, queryRows } from '../db/client.js';
+import { type Db, queryPreparedRows } from '../db/client.js';
 import { type OrderRow, ordersTable } from '../db/schema.js';
 import type { ChangedTicket } from './storage.js';
 
@@ -120,7 +120,9 @@ export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResu
   const orderId = randomUUID();
   let rows: SaleRow[];
   try {
-    rows = await queryRows<SaleRow>(db, saleStatement(request, orderId));
+    // One text per group size (the ids are an IN list), so at most MAX_SEATS_PER_PURCHASE prepared statements.
+    const name = `flux_sale_${request.ticketIds.length}`;
+    rows = await queryPreparedRows<SaleRow>(db, name, saleStatement(request, orderId));
   } catch (error) {
     if (request.idempotencyKey && isUniqueViolation(error, 'orders_customer_idempotency_uq')) {
       const order = await orderByIdempotencyKey(db, request.customerId, request.idempotencyKey);
