@@ -68,6 +68,15 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     expect((await expectSaleInvariants(testApp.app.services.db)).soldTickets).toBeGreaterThanOrEqual(sold.length);
   });
 
+  it('answers a repeated idempotency key with the first order, even for other seats', async () => {
+    const { ticketIds } = await createRuledEvent(testApp, { seats: 2 });
+    const first = await purchaseMany(testApp, `${strategy}-keyed`, [ticketIds[0] as string], 'key-1');
+    expect(first.__typename).toBe('PurchaseTicketsSuccess');
+    const again = await purchaseMany(testApp, `${strategy}-keyed`, [ticketIds[1] as string], 'key-1');
+    expect(again).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: first.order?.id } });
+    await expectSaleInvariants(testApp.app.services.db);
+  });
+
   it('tells onTicketChanged about the sale once, after the commit, and reports an unknown ticket as NotFound', async () => {
     const created = await createTestEvent(testApp.app, { seats: 1 });
     const ticketId = created.rawTicketIds[0] as string;

@@ -82,6 +82,20 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
     await expectSaleInvariants(a.app.services.db);
   });
 
+  it('a limit refusal reports what the customer holds by then, and writes nothing, not even a customer row', async () => {
+    const { ticketIds } = await createRuledEvent(a, { seats: 12, perCustomerLimit: 4 });
+    const tooBig = await purchaseMany(b, 'too-big', ticketIds.slice(0, 5));
+    expect(tooBig).toMatchObject({ __typename: 'PurchaseLimitReached', limit: 4, held: 0 });
+    expect(await database.sql`select 1 from customers where id = 'too-big'`).toHaveLength(0);
+
+    // Each refusal waited for (or followed) the purchases that filled the limit, so it sees all 4.
+    const results = await Promise.all(ticketIds.map((id, i) => purchaseMany(via(i), 'racer', [id])));
+    const refused = results.filter((r) => r.__typename !== 'PurchaseTicketsSuccess');
+    expect(refused).toHaveLength(8);
+    for (const r of refused) expect(r).toMatchObject({ __typename: 'PurchaseLimitReached', limit: 4, held: 4 });
+    await expectSaleInvariants(a.app.services.db);
+  });
+
   it('a retried idempotency key makes exactly one order, however the retries race', async () => {
     const { ticketIds } = await createRuledEvent(a, { seats: 3 });
     const seats = ticketIds.slice(0, 2);

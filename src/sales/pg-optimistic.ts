@@ -1,20 +1,20 @@
-import { and, eq, inArray, or, sql, TransactionRollbackError } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, TransactionRollbackError } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
 import { TicketsUnavailableError } from './errors.js';
 import { saleRequest, settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { commitSale, type SaleResult } from './sale-transaction.js';
+import { duplicateSale, runSale, type SaleResult } from './sale-transaction.js';
 
 /** Reads plus version-checked writes a buyer may make before being told the seats are contended. */
 export const OPTIMISTIC_ATTEMPTS = 3;
 
 /**
- * Comparison strategy `pg-optimistic`, as the seed tried it: read the seats' `version`s, then write
- * `WHERE version = <read>` for each; a write that claims fewer rows than asked lost a race and reads
- * again, up to {@link OPTIMISTIC_ATTEMPTS} times, with no back-off. A buyer who loses every round
- * gets LOCKED. The version-checked write claims the rows, then the product's sale (`commitSale`, one
+ * Comparison strategy `pg-optimistic`, as the seed tried it: read the seats' `version`s without a
+ * lock, then claim them `WHERE version = <read>` (SELECT … FOR UPDATE in id order); a claim that gets
+ * fewer rows than asked lost a race and reads again, up to {@link OPTIMISTIC_ATTEMPTS} times, with no
+ * back-off. A buyer who loses every round gets LOCKED. Then the product's sale (`runSale`, one
  * statement in the same transaction) applies the same rules as every other strategy.
  */
 export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
@@ -32,23 +32,26 @@ export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: 
     }
     const outcome = await db
       .transaction(async (tx): Promise<SaleResult | undefined> => {
+        // The claim locks the rows still at the versions read, in id order (overlapping groups
+        // cannot deadlock); READ COMMITTED re-checks each version once its lock is free.
         const claimed = await tx
-          .update(ticketsTable)
-          .set({ version: sql`${ticketsTable.version}` })
+          .select({ id: ticketsTable.id })
+          .from(ticketsTable)
           .where(
             and(
               seats,
               or(...seen.map((row) => and(eq(ticketsTable.id, row.id), eq(ticketsTable.version, row.version)))),
             ),
           )
-          .returning({ id: ticketsTable.id });
+          .orderBy(asc(ticketsTable.id))
+          .for('update');
         // Lost a race for some seat: roll back, which frees the rows we did claim, and read again.
         if (claimed.length !== request.ticketIds.length) tx.rollback();
-        return commitSale(tx as unknown as Db, request);
+        return runSale(tx as unknown as Db, request);
       })
       .catch((error: unknown) => {
         if (error instanceof TransactionRollbackError) return undefined;
-        throw error;
+        return duplicateSale(db, request, error);
       });
     if (outcome) return settleSale(db, deps, request, outcome);
   }

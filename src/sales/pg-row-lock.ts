@@ -4,29 +4,31 @@ import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
 import { type GuardRefusal, saleRequest, settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { commitSale, type SaleResult } from './sale-transaction.js';
+import { duplicateSale, runSale, type SaleResult } from './sale-transaction.js';
 
 /**
  * Comparison strategy `pg-row-lock`: pessimistic locking in Postgres alone. `SELECT … FOR UPDATE`
  * (in id order, so overlapping groups cannot deadlock) queues every buyer of a seat behind its row
- * lock; a buyer who finds every seat AVAILABLE runs the product's sale (`commitSale`, one statement
+ * lock; a buyer who finds every seat AVAILABLE runs the product's sale (`runSale`, one statement
  * inside our transaction, so the same rules hold), the others wake to SOLD. Every attempt, winner or
  * not, costs a transaction and holds the row locks for its round trips.
  */
 export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
   await deps.attempts?.take(input.customerId);
   const request = saleRequest(input);
-  const outcome = await db.transaction(async (tx): Promise<SaleResult | GuardRefusal> => {
-    const rows = await tx
-      .select({ id: ticketsTable.id, status: ticketsTable.status })
-      .from(ticketsTable)
-      .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)))
-      .orderBy(asc(ticketsTable.id))
-      .for('update');
-    const statuses = new Map(rows.map((row) => [row.id, row.status]));
-    const ready = rows.length === request.ticketIds.length && rows.every((row) => row.status === 'AVAILABLE');
-    if (!ready) return { kind: 'guard', statuses };
-    return commitSale(tx as unknown as Db, request);
-  });
+  const outcome = await db
+    .transaction(async (tx): Promise<SaleResult | GuardRefusal> => {
+      const rows = await tx
+        .select({ id: ticketsTable.id, status: ticketsTable.status })
+        .from(ticketsTable)
+        .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)))
+        .orderBy(asc(ticketsTable.id))
+        .for('update');
+      const statuses = new Map(rows.map((row) => [row.id, row.status]));
+      const ready = rows.length === request.ticketIds.length && rows.every((row) => row.status === 'AVAILABLE');
+      if (!ready) return { kind: 'guard', statuses };
+      return runSale(tx as unknown as Db, request);
+    })
+    .catch((error: unknown) => duplicateSale(db, request, error));
   return settleSale(db, deps, request, outcome);
 }

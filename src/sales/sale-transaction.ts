@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Db, queryPreparedRows } from '../db/client.js';
-import { type OrderRow, ordersTable } from '../db/schema.js';
+import { customerEventTicketsTable, type OrderRow, ordersTable } from '../db/schema.js';
 import type { ChangedTicket } from './storage.js';
 
 /** One all-or-nothing sale of some seats of one event to one customer. */
@@ -26,13 +26,14 @@ export type SaleResult =
  * runs only if the one before it succeeded, so a refusal writes nothing and needs no rollback:
  *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open;
  *   complete all of them? (all or nothing), and the event's per-customer limit;
- *   buyer    creates the customer on a first purchase;
  *   counted  raises the customer's count for the event only within the limit (the upsert serialises
  *            one customer's concurrent purchases on that row);
+ *   buyer    creates the customer on a first purchase;
  *   sold     marks the seats SOLD with a new version and the change time;
  *   placed   writes the order, and `lines` its lines; the partial unique index on order_tickets
  *            refuses a second live line for a ticket, and the idempotency key is unique per customer.
- * Foreign keys are checked at the end of the statement, after `buyer` has run.
+ * Foreign keys are checked at the end of the statement, so `counted` may name the customer that
+ * `buyer` creates after it.
  */
 function saleStatement(request: SaleRequest, orderId: string) {
   const ids = sql.join(
@@ -55,10 +56,6 @@ complete as (
     (select per_customer_limit from events where id = ${request.eventId}::uuid) as lim
   from seats
 ),
-buyer as (
-  insert into customers (id) select ${request.customerId}::text from complete where ok
-  on conflict do nothing
-),
 counted as (
   insert into customer_event_tickets (customer_id, event_id, tickets)
   select ${request.customerId}::text, ${request.eventId}::uuid, ${count}::int from complete
@@ -68,6 +65,10 @@ counted as (
     where (select lim from complete) is null
       or customer_event_tickets.tickets + excluded.tickets <= (select lim from complete)
   returning tickets
+),
+buyer as (
+  insert into customers (id) select ${request.customerId}::text from counted
+  on conflict do nothing
 ),
 sold as (
   update tickets t
@@ -88,7 +89,6 @@ lines as (
   select p.id, s.id, s.price_cents from placed p cross join sold s
 )
 select c.ok, c.lim,
-  (select tickets from customer_event_tickets where customer_id = ${request.customerId}::text and event_id = ${request.eventId}::uuid) as held,
   p.created_at as order_created_at, p.status as order_status,
   s.id, s.status, s.version, s.status_changed_at, s.price_cents
 from complete c
@@ -100,7 +100,6 @@ left join sold s on p.id is not null`;
 interface SaleRow {
   ok: boolean;
   lim: number | null;
-  held: number | null;
   /** Timestamps and bigints come as the driver sends them (strings from postgres.js under Drizzle). */
   order_created_at: string | Date | null;
   order_status: OrderRow['status'] | null;
@@ -117,24 +116,29 @@ interface SaleRow {
  * rises only within the limit; the idempotency key is unique per customer. See {@link saleStatement}.
  */
 export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResult> {
-  const orderId = randomUUID();
-  let rows: SaleRow[];
   try {
-    // One text per group size (the ids are an IN list), so at most MAX_SEATS_PER_PURCHASE prepared statements.
-    const name = `flux_sale_${request.ticketIds.length}`;
-    rows = await queryPreparedRows<SaleRow>(db, name, saleStatement(request, orderId));
+    return await runSale(db, request);
   } catch (error) {
-    if (request.idempotencyKey && isUniqueViolation(error, 'orders_customer_idempotency_uq')) {
-      const order = await orderByIdempotencyKey(db, request.customerId, request.idempotencyKey);
-      if (order) return { kind: 'duplicate', order };
-    }
-    throw error;
+    return duplicateSale(db, request, error);
   }
+}
+
+/**
+ * {@link commitSale} without its recovery from a repeated idempotency key: for a caller inside a
+ * transaction of its own, which the key's unique violation aborts. Such a caller recovers with
+ * {@link duplicateSale} after its transaction has rolled back.
+ */
+export async function runSale(db: Db, request: SaleRequest): Promise<SaleResult> {
+  const orderId = randomUUID();
+  // One text per group size (the ids are an IN list), so at most MAX_SEATS_PER_PURCHASE prepared statements.
+  const name = `flux_sale_${request.ticketIds.length}`;
+  const rows = await queryPreparedRows<SaleRow>(db, name, saleStatement(request, orderId));
   const [first] = rows;
   if (!first?.ok) return { kind: 'refused' };
   if (first.order_created_at === null || first.order_status === null) {
-    // `counted` refused: the purchase would take the customer over the limit.
-    return { kind: 'limit', limit: first.lim ?? 0, held: first.held ?? 0 };
+    // `counted` refused: the purchase would take the customer over the limit. The statement's own
+    // snapshot may predate a purchase it waited for, so read what the customer holds now.
+    return { kind: 'limit', limit: first.lim ?? 0, held: await heldTickets(db, request) };
   }
   const tickets: ChangedTicket[] = rows.map((row) => ({
     id: row.id as string,
@@ -154,6 +158,29 @@ export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResu
     cancelledAt: null,
   };
   return { kind: 'sold', order, tickets };
+}
+
+/** The order an idempotency key already made, when `error` is that key's unique violation; else rethrows `error`. */
+export async function duplicateSale(db: Db, request: SaleRequest, error: unknown): Promise<SaleResult> {
+  if (request.idempotencyKey && isUniqueViolation(error, 'orders_customer_idempotency_uq')) {
+    const order = await orderByIdempotencyKey(db, request.customerId, request.idempotencyKey);
+    if (order) return { kind: 'duplicate', order };
+  }
+  throw error;
+}
+
+/** Tickets the customer holds for the event now. */
+async function heldTickets(db: Db, request: SaleRequest): Promise<number> {
+  const [row] = await db
+    .select({ tickets: customerEventTicketsTable.tickets })
+    .from(customerEventTicketsTable)
+    .where(
+      and(
+        eq(customerEventTicketsTable.customerId, request.customerId),
+        eq(customerEventTicketsTable.eventId, request.eventId),
+      ),
+    );
+  return row?.tickets ?? 0;
 }
 
 /** The order a customer made with an idempotency key, if any. */
