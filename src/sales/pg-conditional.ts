@@ -1,8 +1,8 @@
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
-import { saleRequest, settleSale } from './pg-sale.js';
+import { settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { commitSale } from './sale-transaction.js';
+import { commitSale, saleRequest } from './sale-transaction.js';
 
 /**
  * Comparison strategy `pg-conditional`: the product's own sale statement (`commitSale`, whose

@@ -3,9 +3,9 @@ import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
 import { TicketsUnavailableError } from './errors.js';
-import { saleRequest, settleSale } from './pg-sale.js';
+import { settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { duplicateSale, runSale, type SaleResult } from './sale-transaction.js';
+import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-transaction.js';
 
 /** Reads plus version-checked writes a buyer may make before being told the seats are contended. */
 export const OPTIMISTIC_ATTEMPTS = 3;

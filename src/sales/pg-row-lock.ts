@@ -2,9 +2,9 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
-import { type GuardRefusal, saleRequest, settleSale } from './pg-sale.js';
+import { type GuardRefusal, settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { duplicateSale, runSale, type SaleResult } from './sale-transaction.js';
+import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-transaction.js';
 
 /**
  * Comparison strategy `pg-row-lock`: pessimistic locking in Postgres alone. `SELECT … FOR UPDATE`

@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { oncePerKey } from './idempotency.js';
 import { explainRefusal } from './refusal.js';
-import { commitSale, type SaleRequest } from './sale-transaction.js';
+import { commitSale, type SaleRequest, saleRequest } from './sale-transaction.js';
 import type { ChangedTicket } from './storage.js';
 
 /** Test seams on the purchase path, for fault drills (a paused holder, a slow network). */
@@ -67,7 +67,7 @@ export interface PurchaseManyInput {
  */
 export async function purchaseTickets(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
   await deps.attempts?.take(input.customerId);
-  const request: SaleRequest = { ...input, ticketIds: [...new Set(input.ticketIds)].sort() };
+  const request = saleRequest(input);
   if (!input.idempotencyKey) return buySeats(db, deps, request);
   const keyed = { customerId: input.customerId, key: input.idempotencyKey, waitMs: deps.inFlightWaitMs };
   return oncePerKey(db, deps.lock, keyed, () => buySeats(db, deps, request));

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { readSaleSettings, saleStateAt } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
-import { ticketsTable } from '../db/schema.js';
+import { type TicketStatus, ticketsTable } from '../db/schema.js';
 import {
   SaleClosedError,
   SaleNotOpenError,
@@ -27,12 +27,19 @@ export async function explainRefusal(db: Db, request: SaleRequest, now: Date): P
     .select({ id: ticketsTable.id, status: ticketsTable.status })
     .from(ticketsTable)
     .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)));
-  const found = new Map(rows.map((row) => [row.id, row.status]));
-  const missing = request.ticketIds.find((id) => !found.has(id));
+  return seatRefusal(request, new Map(rows.map((row) => [row.id, row.status])));
+}
+
+/**
+ * The refusal that the seats' current statuses explain (absent: no such seat): NotFound for a
+ * missing seat, else TicketsUnavailable naming each seat that is not AVAILABLE.
+ */
+export function seatRefusal(request: SaleRequest, statuses: ReadonlyMap<string, TicketStatus>): Error {
+  const missing = request.ticketIds.find((id) => !statuses.has(id));
   if (missing) return ticketNotFound(request.eventId, missing);
 
   const unavailable: UnavailableTicket[] = [];
-  for (const [ticketId, status] of found) {
+  for (const [ticketId, status] of statuses) {
     if (status !== 'AVAILABLE') unavailable.push({ ticketId, eventId: request.eventId, reason: status });
   }
   // Every seat is AVAILABLE again: the refusal lost a race with a release. Trying again may work.

@@ -13,6 +13,16 @@ export interface SaleRequest {
   idempotencyKey?: string | undefined;
 }
 
+/** The request with its seats distinct and sorted, as {@link commitSale} needs them. */
+export function saleRequest(input: SaleRequest): SaleRequest {
+  return {
+    eventId: input.eventId,
+    ticketIds: [...new Set(input.ticketIds)].sort(),
+    customerId: input.customerId,
+    idempotencyKey: input.idempotencyKey,
+  };
+}
+
 export type SaleResult =
   | { kind: 'sold'; order: OrderRow; tickets: ChangedTicket[] }
   /** The customer already made this purchase with this idempotency key. */
