@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray, or, TransactionRollbackError } from 'drizzle-orm';
+import { and, asc, eq, or, TransactionRollbackError } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
 import { TicketsUnavailableError } from './errors.js';
 import { settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
+import { requestedSeats } from './requested-seats.js';
 import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-transaction.js';
 
 /** Reads plus version-checked writes a buyer may make before being told the seats are contended. */
@@ -20,7 +21,7 @@ export const OPTIMISTIC_ATTEMPTS = 3;
 export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
   await deps.attempts?.take(input.customerId);
   const request = saleRequest(input);
-  const seats = and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId));
+  const seats = requestedSeats(request);
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
     const seen = await db
       .select({ id: ticketsTable.id, status: ticketsTable.status, version: ticketsTable.version })

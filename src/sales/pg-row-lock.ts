@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { asc } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
 import { type GuardRefusal, settleSale } from './pg-sale.js';
 import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
+import { requestedSeats } from './requested-seats.js';
 import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-transaction.js';
 
 /**
@@ -21,7 +22,7 @@ export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: Pur
       const rows = await tx
         .select({ id: ticketsTable.id, status: ticketsTable.status })
         .from(ticketsTable)
-        .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)))
+        .where(requestedSeats(request))
         .orderBy(asc(ticketsTable.id))
         .for('update');
       const statuses = new Map(rows.map((row) => [row.id, row.status]));

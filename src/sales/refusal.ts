@@ -1,4 +1,3 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import { readSaleSettings, saleStateAt } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import { type TicketStatus, ticketsTable } from '../db/schema.js';
@@ -9,6 +8,7 @@ import {
   ticketNotFound,
   type UnavailableTicket,
 } from './errors.js';
+import { requestedSeats } from './requested-seats.js';
 import type { SaleRequest } from './sale-transaction.js';
 
 /**
@@ -26,7 +26,7 @@ export async function explainRefusal(db: Db, request: SaleRequest, now: Date): P
   const rows = await db
     .select({ id: ticketsTable.id, status: ticketsTable.status })
     .from(ticketsTable)
-    .where(and(inArray(ticketsTable.id, request.ticketIds), eq(ticketsTable.eventId, request.eventId)));
+    .where(requestedSeats(request));
   return seatRefusal(request, new Map(rows.map((row) => [row.id, row.status])));
 }
 

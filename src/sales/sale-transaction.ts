@@ -34,7 +34,8 @@ export type SaleResult =
 /**
  * The whole sale as one statement, so it is one round trip and one implicit transaction. Each step
  * runs only if the one before it succeeded, so a refusal writes nothing and needs no rollback:
- *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open;
+ *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open,
+ *            found by primary key only (the `is true` keeps event indexes out: see requestedSeats);
  *   complete all of them? (all or nothing), and the event's per-customer limit;
  *   counted  raises the customer's count for the event only within the limit (the upsert serialises
  *            one customer's concurrent purchases on that row);
@@ -55,7 +56,7 @@ function saleStatement(request: SaleRequest, orderId: string) {
 with seats as (
   select t.id, t.price_cents
   from tickets t join events e on e.id = t.event_id
-  where t.id in (${ids}) and t.event_id = ${request.eventId}::uuid and t.status = 'AVAILABLE'
+  where t.id in (${ids}) and (t.event_id = ${request.eventId}::uuid) is true and t.status = 'AVAILABLE'
     and (e.sale_opens_at is null or e.sale_opens_at <= now())
     and (e.sale_closes_at is null or now() < e.sale_closes_at)
   order by t.id
