@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTokenVerifier } from './auth/token-verifier.js';
+import { createTokenVerifier } from './auth/tokens.js';
 import { type Backends, createBackends } from './backends.js';
 import { createSaleSettingsCache } from './catalog/sale-settings.js';
 import type { Config } from './config.js';

@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { TokenVerifier } from './auth/token-verifier.js';
-import { bearerToken, InvalidTokenError, type Viewer } from './auth/tokens.js';
+import { bearerToken, InvalidTokenError, type TokenVerifier, type Viewer } from './auth/tokens.js';
 import type { Db } from './db/client.js';
 import type { AvailabilityHub } from './events/availability-hub.js';
 import { createLoaders, type Loaders } from './graphql/loaders.js';
@@ -36,7 +35,7 @@ export async function createContext(services: AppServices, authorization: string
   let viewer: Viewer | null = null;
   try {
     const token = bearerToken(authorization);
-    if (token !== undefined) viewer = await services.verifyToken(token);
+    if (token !== undefined) viewer = services.verifyToken(token);
   } catch (error) {
     if (!(error instanceof InvalidTokenError)) throw error;
     throw new GraphQLError(error.message, {
