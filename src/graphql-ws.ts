@@ -4,6 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Context } from './context.js';
+import { createPayloadJson } from './graphql/payload-json.js';
 
 type EnvelopedArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -15,9 +16,12 @@ type EnvelopedArgs = ExecutionArgs & {
  * `connectionParams.authorization`) and error masking as HTTP ones.
  */
 export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<string, never>, Context>) {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const payloadJson = createPayloadJson();
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, WebSocket: payloadJson.Socket });
   const disposable = useServer<Record<string, unknown>>(
     {
+      // Each result's data becomes JSON once, not once per socket (see payload-json.ts).
+      onNext: (_ctx, _id, _payload, _args, result) => payloadJson.payload(result),
       execute: (args) => (args as EnvelopedArgs).rootValue.execute(args) as never,
       subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
