@@ -20,6 +20,12 @@ interface SmokeReport {
       group?: { size: number; perCustomerLimit: number; orders: number; freeBlocks: number };
     };
     invariants: Array<{ name: string; pass: boolean }> | null;
+    live?: {
+      subscribers: number;
+      connected: number;
+      commitToClient: { count: number };
+      failures: Record<string, number>;
+    };
   }>;
 }
 
@@ -138,6 +144,35 @@ describe('the load-test harness (smoke, correctness only)', () => {
         'no customer over the per-customer limit',
       ]),
     );
+    expect(result?.invariants?.every((i) => i.pass)).toBe(true);
+  });
+
+  it('runs live seat-rush with 5 subscribers: each sees every sale once, the invariants PASS, exit code 0', async () => {
+    const { code, output } = await runHarness(outDir, [
+      'live',
+      '--scenario',
+      'seat-rush',
+      '--subscribers',
+      '5',
+      '--seats',
+      '150',
+      '--rate',
+      '150',
+      '--duration',
+      '3s',
+      '--buyers',
+      '300',
+      '--warmup',
+      '200',
+    ]);
+    expect(code, output).toBe(0);
+    const report = await onlyReport(outDir, 'seat-rush-live-');
+    const [result] = report.results;
+    expect(report.passed).toBe(true);
+    expect(result?.live).toMatchObject({ subscribers: 5, connected: 5, failures: {} });
+    // One delivery per sold seat per subscriber: the subscribers' reading of the messages misses none.
+    expect(result?.live?.commitToClient.count).toBe((result?.sale.sold ?? 0) * 5);
+    expect(result?.sale.sold).toBe(150);
     expect(result?.invariants?.every((i) => i.pass)).toBe(true);
   });
 });
