@@ -18,30 +18,50 @@ export function createPayloadJson() {
   const marker = `flux-data-${randomUUID()}`;
   const quotedMarker = JSON.stringify(marker);
   const texts = new WeakMap<object, DataText>();
-  // The text of the stand-in JSON.stringify met last, for the send that follows it.
-  let pending: string | undefined;
 
   class DataText {
+    private encoded: Buffer | undefined;
     constructor(readonly text: string) {}
+    /** The text as UTF-8, encoded once for every socket. */
+    get bytes(): Buffer {
+      this.encoded ??= Buffer.from(this.text);
+      return this.encoded;
+    }
     toJSON(): string {
-      pending = this.text;
+      pending = this;
       return marker;
     }
   }
+  // The stand-in JSON.stringify met last, for the send that follows it.
+  let pending: DataText | undefined;
+
+  /** The message around the marker, and the data that goes there; undefined when it has none. */
+  const split = (message: string): { before: string; data: DataText; after: string } | undefined => {
+    const data = pending;
+    pending = undefined;
+    if (data === undefined) return undefined;
+    const at = message.lastIndexOf(quotedMarker);
+    if (at < 0) return undefined;
+    return { before: message.slice(0, at), data, after: message.slice(at + quotedMarker.length) };
+  };
 
   /** The message text with the marker replaced by the data's text (unchanged when it has none). */
   const expand = (message: string): string => {
-    const text = pending;
-    pending = undefined;
-    if (text === undefined) return message;
-    const at = message.lastIndexOf(quotedMarker);
-    return at < 0 ? message : message.slice(0, at) + text + message.slice(at + quotedMarker.length);
+    const parts = split(message);
+    return parts ? parts.before + parts.data.text + parts.after : message;
   };
 
   class Socket extends WebSocket {
     // biome-ignore lint/suspicious/noExplicitAny: ws' send has several overloads; this passes them through.
     override send(data: any, ...rest: any[]): void {
-      (super.send as (...args: unknown[]) => void)(typeof data === 'string' ? expand(data) : data, ...rest);
+      const send = super.send.bind(this) as (...args: unknown[]) => void;
+      const parts = typeof data === 'string' ? split(data) : undefined;
+      if (!parts) return send(data, ...rest);
+      // One text frame built from bytes: the shared data is copied, never re-encoded, and no
+      // per-socket 27 KB string is made for the garbage collector.
+      const [options, callback] = typeof rest[0] === 'function' ? [{}, rest[0]] : [rest[0] ?? {}, rest[1]];
+      const frame = Buffer.concat([Buffer.from(parts.before), parts.data.bytes, Buffer.from(parts.after)]);
+      send(frame, { ...options, binary: false }, callback);
     }
   }
 
