@@ -56,7 +56,10 @@ export function createPayloadJson() {
     override send(data: any, ...rest: any[]): void {
       const send = super.send.bind(this) as (...args: unknown[]) => void;
       const parts = typeof data === 'string' ? split(data) : undefined;
-      if (!parts) return send(data, ...rest);
+      if (!parts) {
+        send(data, ...rest);
+        return;
+      }
       // One text frame built from bytes: the shared data is copied, never re-encoded, and no
       // per-socket 27 KB string is made for the garbage collector.
       const [options, callback] = typeof rest[0] === 'function' ? [{}, rest[0]] : [rest[0] ?? {}, rest[1]];
