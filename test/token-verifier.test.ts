@@ -39,6 +39,21 @@ describe('the token verifier', () => {
     expect(() => verify(noExp)).toThrow(InvalidTokenError);
   });
 
+  it('signs spans with a unit, and refuses a bare number of seconds rather than guess its unit', async () => {
+    const verify = createTokenVerifier(SECRET);
+    const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+    const now = Math.floor(Date.now() / 1000);
+    expect(claims(await signToken(SECRET, { sub: 'ada' }, '2h')).exp - now).toBeGreaterThanOrEqual(7199);
+    expect(claims(await signToken(SECRET, { sub: 'ada' }, '2h')).exp - now).toBeLessThanOrEqual(7201);
+    expect(claims(await signToken(SECRET, { sub: 'ada' }, '30m')).exp - now).toBeLessThanOrEqual(1801);
+    expect(verify(await signToken(SECRET, { sub: 'ada', role: 'organizer' }, '7d'))).toEqual({
+      customerId: 'ada',
+      role: 'organizer',
+    });
+    await expect(signToken(SECRET, { sub: 'ada' }, '3600')).rejects.toThrow(RangeError);
+    await expect(signToken(SECRET, { sub: 'ada' }, '10x')).rejects.toThrow(RangeError);
+  });
+
   it('keeps at most maxEntries tokens', async () => {
     const verify = createTokenVerifier(SECRET, 3);
     const tokens = await Promise.all(['a', 'b', 'c', 'd'].map((sub) => signToken(SECRET, { sub })));

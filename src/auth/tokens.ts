@@ -53,19 +53,28 @@ export function createTokenVerifier(secret: string, cacheSize = 50_000): TokenVe
   };
 }
 
+const SPAN = /^(\d+)(s|m|h|d|w)$/;
+const SPAN_UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+
+/** `exp` for a span like '30m', '12h' or '7d' from now; anything else (a bare '3600' too) is an error. */
+function expiryOf(span: string, nowSeconds: number): number {
+  const match = SPAN.exec(span.trim());
+  if (!match) throw new RangeError(`An expiry must look like 30m, 12h or 7d, not "${span}".`);
+  return nowSeconds + Number(match[1]) * SPAN_UNIT_SECONDS[match[2] as keyof typeof SPAN_UNIT_SECONDS];
+}
+
 /**
  * Signs an HS256 token for `sub`; used by `npm run token`, the demo banner and tests. `expiresIn` is
- * a span ('12h', '7d') or, as a number, the `exp` instant in seconds since the epoch.
+ * a span ('30m', '12h', '7d') or, as a number, the `exp` instant in seconds since the epoch.
  */
 export async function signToken(
   secret: string,
   claims: { sub: string; role?: Viewer['role'] },
   expiresIn: string | number = '12h',
 ): Promise<string> {
-  const payload = { sub: claims.sub, role: claims.role ?? 'customer' };
-  if (typeof expiresIn === 'number')
-    return createSigner({ key: secret, algorithm: 'HS256' })({ ...payload, exp: expiresIn });
-  return createSigner({ key: secret, algorithm: 'HS256', expiresIn })(payload);
+  const now = Math.floor(Date.now() / 1000);
+  const exp = typeof expiresIn === 'number' ? expiresIn : expiryOf(expiresIn, now);
+  return createSigner({ key: secret, algorithm: 'HS256' })({ sub: claims.sub, role: claims.role ?? 'customer', exp });
 }
 
 /** The token from an `Authorization: Bearer …` value; undefined when absent, an error when malformed. */

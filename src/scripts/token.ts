@@ -13,4 +13,10 @@ if (!sub || (values.role !== 'customer' && values.role !== 'organizer')) {
   process.exit(2);
 }
 const config = loadProcessConfig();
-console.log(await signToken(config.jwtSecret, { sub, role: values.role }, values.expires));
+try {
+  console.log(await signToken(config.jwtSecret, { sub, role: values.role }, values.expires));
+} catch (error) {
+  if (!(error instanceof RangeError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
