@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PURCHASE_STRATEGIES } from '../src/config.js';
 import { decodeGlobalId } from '../src/graphql/global-id.js';
+import { RateLimitedError } from '../src/sales/errors.js';
+import type { PurchaseDeps } from '../src/sales/purchase.js';
 import type { ChangedTicket } from '../src/sales/storage.js';
-import { purchaseStrategies } from '../src/sales/strategies.js';
+import { purchaseStrategies, selectPurchaseStrategy } from '../src/sales/strategies.js';
 import { createTestEvent, purchase, startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
@@ -106,5 +108,25 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     });
     expect(changes).toHaveLength(1);
     await expectSaleInvariants(db);
+  });
+});
+
+// The attempt budget sits in front of whichever strategy is selected: a spent budget refuses before
+// the strategy runs (a strategy that ran would touch the database, which here does not exist).
+describe.each(PURCHASE_STRATEGIES)('the attempt budget in front of %s', (strategy) => {
+  it('refuses with RateLimited and never calls the strategy', async () => {
+    const taken: string[] = [];
+    const deps = {
+      attempts: {
+        take: async (customerId: string) => {
+          taken.push(customerId);
+          throw new RateLimitedError(1000);
+        },
+      },
+    } as unknown as PurchaseDeps;
+    const buy = selectPurchaseStrategy(strategy);
+    const input = { eventId: randomUUID(), ticketIds: [randomUUID()], customerId: 'spent' };
+    await expect(buy(undefined as never, deps, input)).rejects.toBeInstanceOf(RateLimitedError);
+    expect(taken).toEqual(['spent']);
   });
 });

@@ -11,7 +11,6 @@ import { commitSale, saleRequest } from './sale-transaction.js';
  * waited for the row locks plus the reads that explain the refusal.
  */
 export async function purchaseConditionally(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
-  await deps.attempts?.take(input.customerId);
   const request = saleRequest(input);
   return settleSale(db, deps, request, await commitSale(db, request));
 }

@@ -19,7 +19,6 @@ export const OPTIMISTIC_ATTEMPTS = 3;
  * statement in the same transaction) applies the same rules as every other strategy.
  */
 export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
-  await deps.attempts?.take(input.customerId);
   const request = saleRequest(input);
   const seats = requestedSeats(request);
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {

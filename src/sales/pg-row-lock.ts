@@ -15,7 +15,6 @@ import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-tra
  * not, costs a transaction and holds the row locks for its round trips.
  */
 export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
-  await deps.attempts?.take(input.customerId);
   const request = saleRequest(input);
   const outcome = await db
     .transaction(async (tx): Promise<SaleResult | GuardRefusal> => {

@@ -31,6 +31,7 @@ export interface AttemptLimiter {
 export interface PurchaseDeps {
   lock: TicketLock;
   saleSettings: SaleSettingsCache;
+  /** The per-customer attempt budget, taken once per purchase by `selectPurchaseStrategy`. */
   attempts?: AttemptLimiter | undefined;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
@@ -57,16 +58,15 @@ export interface PurchaseManyInput {
 }
 
 /**
- * Buys every seat or none. In front of the database, in order: the customer's attempt budget, a
- * repeated idempotency key, the sale window (from the cache), then one lock per seat taken in sorted
- * order. A seat that is locked or marked sold refuses the whole purchase before any query, and every
+ * Buys every seat or none. In front of the database, in order (after the customer's attempt budget,
+ * which `selectPurchaseStrategy` in strategies.ts puts in front of every strategy): a repeated idempotency key,
+ * the sale window (from the cache), then one lock per seat taken in sorted order. A seat that is locked or marked sold refuses the whole purchase before any query, and every
  * lock taken is released. The winner's transaction ({@link commitSale}) re-checks everything in SQL.
  *
  * @throws TicketsUnavailableError, NotFoundError, SaleNotOpenError, SaleClosedError,
- *   PurchaseLimitReachedError or RateLimitedError for expected failures.
+ *   or PurchaseLimitReachedError for expected failures.
  */
 export async function purchaseTickets(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
-  await deps.attempts?.take(input.customerId);
   const request = saleRequest(input);
   if (!input.idempotencyKey) return buySeats(db, deps, request);
   const keyed = { customerId: input.customerId, key: input.idempotencyKey, waitMs: deps.inFlightWaitMs };

@@ -22,7 +22,16 @@ export const purchaseStrategies: Record<PurchaseStrategyName, PurchaseStrategy> 
   'pg-conditional': purchaseConditionally,
 };
 
-/** The strategy a config names. */
+/**
+ * The strategy a config names, behind the customer's attempt budget (`deps.attempts`): one take per
+ * purchase, before any strategy runs, so every strategy is limited the same way.
+ *
+ * @throws RateLimitedError when the budget is spent, else whatever the strategy throws.
+ */
 export function selectPurchaseStrategy(name: PurchaseStrategyName): PurchaseStrategy {
-  return purchaseStrategies[name];
+  const sell = purchaseStrategies[name];
+  return async (db, deps, input) => {
+    await deps.attempts?.take(input.customerId);
+    return sell(db, deps, input);
+  };
 }
