@@ -1,3 +1,4 @@
+import { RandomPool } from './random-pool.js';
 import type { Outcome, Target } from './targets.js';
 
 /** The group purchase a client sends: all the seats or none, and on a refusal which seats and why. */
@@ -51,28 +52,16 @@ export function multiSeat(
   });
   const seatOf = new Map(ticketGlobalIds.map((id, i) => [id, i]));
   const seenSold = new Uint8Array(ticketGlobalIds.length);
-  const open = Int32Array.from(blockStarts, (_, i) => i);
-  const slot = Int32Array.from(blockStarts, (_, i) => i);
+  const open = new RandomPool(blockStarts.length);
   const wonBlocks = new Map<string, number>();
-  let left = open.length;
 
-  const close = (block: number) => {
-    const at = slot[block] ?? -1;
-    if (at < 0 || at >= left) return;
-    const last = open[left - 1] ?? block;
-    open[at] = last;
-    slot[last] = at;
-    open[left - 1] = block;
-    slot[block] = left - 1;
-    left--;
-  };
   const sold = (seat: number) => {
     if (seenSold[seat]) return;
     seenSold[seat] = 1;
     // A block holding this seat starts at most group - 1 seats before it; none crosses a row's end.
     for (let start = Math.max(0, seat - group + 1); start <= seat; start++) {
       const block = blockAt[start] ?? -1;
-      if (block >= 0) close(block);
+      if (block >= 0) open.remove(block);
     }
   };
 
@@ -81,8 +70,8 @@ export function multiSeat(
     blockStarts,
     wonBlocks,
     bodies: Array.from(blockStarts, (start) => groupPurchaseBody(ticketGlobalIds.slice(start, start + group))),
-    openBlocks: () => left,
-    next: () => (left === 0 ? -1 : (open[Math.floor(random() * left)] ?? -1)),
+    openBlocks: () => open.size,
+    next: () => open.draw(random),
     observe(block: number, outcome: Outcome) {
       const start = blockStarts[block] ?? -1;
       if (outcome.kind === 'win' && start >= 0) {

@@ -1,5 +1,6 @@
 import { type MultiSeatTarget, multiSeat } from './multi-seat.js';
 import type { SaleScenario } from './options.js';
+import { RandomPool } from './random-pool.js';
 
 /** The purchase a client sends: the product's mutation, asking for what a checkout page shows. */
 export const PURCHASE_MUTATION = `mutation Buy($ticketId: ID!) { purchaseTicket(input: { ticketId: $ticketId }) { __typename ... on PurchaseTicketSuccess { order { id totalCents } } ... on TicketUnavailable { reason } ... on Error { message } } }`;
@@ -51,24 +52,12 @@ export function hotSeat(ticketGlobalIds: readonly string[]): Target {
  * answer). Seats being checked out stay in the pool, so late buyers meet LOCKED as real ones do.
  */
 export function seatRush(ticketGlobalIds: readonly string[], random: () => number = Math.random): Target {
-  const unseen = Int32Array.from(ticketGlobalIds, (_, i) => i);
-  const slot = Int32Array.from(ticketGlobalIds, (_, i) => i);
-  let left = unseen.length;
-  const remove = (index: number) => {
-    const at = slot[index] ?? -1;
-    if (at < 0 || at >= left) return;
-    const last = unseen[left - 1] ?? index;
-    unseen[at] = last;
-    slot[last] = at;
-    unseen[left - 1] = index;
-    slot[index] = left - 1;
-    left--;
-  };
+  const unseen = new RandomPool(ticketGlobalIds.length);
   return {
     bodies: purchaseBodies(ticketGlobalIds),
-    next: () => (left === 0 ? -1 : (unseen[Math.floor(random() * left)] ?? -1)),
+    next: () => unseen.draw(random),
     observe(index, outcome) {
-      if (outcome.kind === 'win' || (outcome.kind === 'reject' && outcome.reason === 'SOLD')) remove(index);
+      if (outcome.kind === 'win' || (outcome.kind === 'reject' && outcome.reason === 'SOLD')) unseen.remove(index);
     },
   };
 }
