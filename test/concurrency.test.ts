@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
+import { createTestEvent, purchase, startTwoInstances, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
 
@@ -11,11 +11,7 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const redisPrefix = uniqueRedisPrefix();
-    instances = [
-      await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix }),
-      await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix }),
-    ];
+    instances = await startTwoInstances(database.url);
   });
   afterAll(async () => {
     for (const instance of instances ?? []) await instance.stop();

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalId, ticketGlobalId } from '../src/graphql/global-id.js';
-import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
+import { createTestEvent, purchase, startTwoInstances, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
 import { type LiveSubscription, latestStatuses, subscribeSse, subscribeWs, wsClient } from './helpers/live.js';
@@ -23,9 +23,7 @@ describe('live availability across instances', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     redis = new Redis(TEST_REDIS_URL);
-    const redisPrefix = uniqueRedisPrefix();
-    a = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix });
-    b = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix });
+    [a, b] = await startTwoInstances(database.url);
     [urlA, urlB] = [await a.listen(), await b.listen()];
   });
   afterAll(async () => {

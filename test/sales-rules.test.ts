@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
 import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
-import { purchase, startTestApp, type TestApp, tokenFor, uniqueRedisPrefix } from './helpers/app.js';
+import { purchase, startTwoInstances, type TestApp, tokenFor } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
 import { createRuledEvent, purchaseMany } from './helpers/sales.js';
@@ -20,9 +20,7 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
   beforeAll(async () => {
     database = await createTestDatabase();
     redis = new Redis(TEST_REDIS_URL);
-    const redisPrefix = uniqueRedisPrefix();
-    a = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix });
-    b = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix });
+    [a, b] = await startTwoInstances(database.url);
   });
   afterAll(async () => {
     await a?.stop();

@@ -52,6 +52,15 @@ export function uniqueRedisPrefix(): string {
   return `flux-test:${randomBytes(5).toString('hex')}:`;
 }
 
+/** Two instances on one database and one Redis key space, as two servers behind a balancer. */
+export async function startTwoInstances(databaseUrl: string): Promise<[TestApp, TestApp]> {
+  const redisPrefix = uniqueRedisPrefix();
+  return [
+    await startTestApp({ kind: 'real', databaseUrl, redisPrefix }),
+    await startTestApp({ kind: 'real', databaseUrl, redisPrefix }),
+  ];
+}
+
 /** Starts an app instance on the chosen backend with the real config path. */
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const redisPrefix = options.redisPrefix ?? uniqueRedisPrefix();
