@@ -91,6 +91,8 @@ describe.each(['embedded', 'real'] as const)('SIGTERM on the %s backend', (kind)
     console.log(`SIGTERM → exit ${code} in ${ms} ms (${kind})`);
     expect(code).toBe(0);
     expect(server.output()).toContain('stopped cleanly');
+    // No process warnings (deprecations, library security notices) in an operator's log.
+    expect(server.output()).not.toMatch(/\(node:\d+\).*Warning/);
     expect(socketClosed).toBe(1001);
     await sse.close();
     await ws.close();
