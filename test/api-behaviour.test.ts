@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalId, ticketGlobalId } from '../src/graphql/global-id.js';
+import { schema } from '../src/graphql/schema.js';
 import {
   type BackendKind,
   createTestEvent,
@@ -134,6 +135,51 @@ describe.each<BackendKind>(['real', 'embedded'])('the purchase API on the %s bac
     expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(response.errors?.[0]?.message).toMatch(/token|sign in|authorization/i);
     expect(await writes()).toEqual(before);
+  });
+
+  it('refuses every mutation to an anonymous caller as UNAUTHENTICATED (HTTP 401), writing nothing', async () => {
+    // Each guarded resolver checks the caller itself (src/graphql/types/viewer.ts), so this list must name
+    // every mutation: a new one fails here until it is added, and then until it is guarded.
+    const someEvent = encodeGlobalId('Event', '00000000-0000-4000-8000-000000000009');
+    const anonymous: Record<string, [string, Record<string, unknown>]> = {
+      purchaseTicket: [PURCHASE, { ticketId: ticketIds[6] }],
+      purchaseTickets: [
+        'mutation($ids: [ID!]!) { purchaseTickets(input: { ticketIds: $ids }) { __typename } }',
+        { ids: [ticketIds[6], ticketIds[7]] },
+      ],
+      cancelOrder: [
+        'mutation($id: ID!) { cancelOrder(orderId: $id) { __typename } }',
+        { id: encodeGlobalId('Order', '00000000-0000-4000-8000-000000000009') },
+      ],
+      createEvent: [
+        `mutation($input: CreateEventInput!) { createEvent(input: $input) { __typename } }`,
+        {
+          input: {
+            name: 'Gatecrash',
+            venue: 'Nowhere',
+            startsAt: '2031-01-01T20:00:00Z',
+            sections: [{ name: 'A', rows: 1, seatsPerRow: 1, priceCents: 1 }],
+          },
+        },
+      ],
+      openSale: ['mutation($id: ID!) { openSale(eventId: $id) { __typename } }', { id: someEvent }],
+      closeSale: ['mutation($id: ID!) { closeSale(eventId: $id) { __typename } }', { id: someEvent }],
+    };
+    expect(Object.keys(schema.getMutationType()?.getFields() ?? {}).sort()).toEqual(Object.keys(anonymous).sort());
+    const before = await writes();
+    const events = async () =>
+      (await rows<{ n: number }>(api.app.services.db, sql`select count(*)::int as n from events`))[0];
+    const eventsBefore = await events();
+    for (const [field, [query, variables]] of Object.entries(anonymous)) {
+      const response = await api.gql(query, variables);
+      expect({ field, code: response.errors?.[0]?.extensions?.code, status: response.status }).toEqual({
+        field,
+        code: 'UNAUTHENTICATED',
+        status: 401,
+      });
+    }
+    expect(await writes()).toEqual(before);
+    expect(await events()).toEqual(eventsBefore);
   });
 
   it("keeps every customer's orders invisible to everyone else", async () => {

@@ -3,6 +3,7 @@ import { closeSale, openSale } from '../../catalog/sale-window.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import { builder } from '../builder.js';
 import { EventRef } from './refs.js';
+import { requireOrganizer } from './viewer.js';
 
 const SectionInput = builder.inputType('SectionInput', {
   description: 'A block of seats at one price.',
@@ -38,7 +39,6 @@ builder.mutationFields((t) => ({
   createEvent: t.field({
     type: EventRef,
     description: 'Organizers only. Creates an event and all its seats; a bad layout writes nothing.',
-    authScopes: { organizer: true },
     args: { input: t.arg({ type: CreateEventInput, required: true }) },
     errors: {
       types: [InvalidInputError],
@@ -47,6 +47,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'event' },
     },
     resolve: async (_root, { input }, context) => {
+      requireOrganizer(context);
       const { eventId } = await createEvent(context.services.db, {
         ...input,
         sections: input.sections.map((section) => ({ ...section, rows: section.rowLabels ?? section.rows })),
@@ -59,19 +60,21 @@ builder.mutationFields((t) => ({
   openSale: t.field({
     type: EventRef,
     description: 'Organizers only. Opens the sale now.',
-    authScopes: { organizer: true },
     args: { eventId: t.arg.globalID({ for: EventRef, required: true }) },
     errors: saleResult('OpenSale'),
-    resolve: (_root, { eventId }, context) =>
-      openSale(context.services.db, eventId.id, context.services.announceSaleChange),
+    resolve: (_root, { eventId }, context) => {
+      requireOrganizer(context);
+      return openSale(context.services.db, eventId.id, context.services.announceSaleChange);
+    },
   }),
   closeSale: t.field({
     type: EventRef,
     description: 'Organizers only. Closes the sale now.',
-    authScopes: { organizer: true },
     args: { eventId: t.arg.globalID({ for: EventRef, required: true }) },
     errors: saleResult('CloseSale'),
-    resolve: (_root, { eventId }, context) =>
-      closeSale(context.services.db, eventId.id, context.services.announceSaleChange),
+    resolve: (_root, { eventId }, context) => {
+      requireOrganizer(context);
+      return closeSale(context.services.db, eventId.id, context.services.announceSaleChange);
+    },
   }),
 }));

@@ -11,7 +11,7 @@ import { purchaseTicket } from '../../sales/purchase.js';
 import { builder } from '../builder.js';
 import { parseTicketKey } from '../global-id.js';
 import { OrderRef, TicketRef } from './refs.js';
-import { requireViewer } from './viewer.js';
+import { requireCustomer } from './viewer.js';
 
 /** Most seats in one all-or-nothing purchase. */
 export const MAX_SEATS_PER_PURCHASE = 10;
@@ -41,7 +41,6 @@ builder.mutationField('purchaseTicket', (t) =>
     type: OrderRef,
     description:
       'Buy one ticket. If another buyer is checking it out, or it is sold, the answer is TicketUnavailable at once: do not retry in a loop.',
-    authScopes: { customer: true },
     args: { input: t.arg({ type: PurchaseTicketInput, required: true }) },
     errors: {
       types: [TicketUnavailableError, ...saleRuleErrors],
@@ -49,17 +48,15 @@ builder.mutationField('purchaseTicket', (t) =>
       result: { name: 'PurchaseTicketSuccess', description: 'The ticket is yours.' },
       dataField: { name: 'order' },
     },
-    resolve: (_root, { input }, context) =>
-      purchaseTicket(
+    resolve: (_root, { input }, context) => {
+      const { customerId } = requireCustomer(context);
+      return purchaseTicket(
         context.services.db,
         context.services.purchase,
-        {
-          ...parseTicketKey(input.ticketId.id),
-          customerId: requireViewer(context).customerId,
-          idempotencyKey: idempotencyKey(input.idempotencyKey),
-        },
+        { ...parseTicketKey(input.ticketId.id), customerId, idempotencyKey: idempotencyKey(input.idempotencyKey) },
         context.services.purchaseTickets,
-      ),
+      );
+    },
   }),
 );
 
@@ -81,7 +78,6 @@ builder.mutationField('purchaseTickets', (t) =>
     type: OrderRef,
     description:
       'Buy several seats of one event, all or none. If any seat is unavailable, TicketsUnavailable names each one and why, and nothing is bought.',
-    authScopes: { customer: true },
     args: { input: t.arg({ type: PurchaseTicketsInput, required: true }) },
     errors: {
       types: [TicketsUnavailableError, ...saleRuleErrors],
@@ -90,6 +86,7 @@ builder.mutationField('purchaseTickets', (t) =>
       dataField: { name: 'order' },
     },
     resolve: (_root, { input }, context) => {
+      const { customerId } = requireCustomer(context);
       const keys = input.ticketIds.map((id) => parseTicketKey(id.id));
       const eventIds = new Set(keys.map((key) => key.eventId));
       if (keys.length < 1 || keys.length > MAX_SEATS_PER_PURCHASE) {
@@ -99,7 +96,7 @@ builder.mutationField('purchaseTickets', (t) =>
       return context.services.purchaseTickets(context.services.db, context.services.purchase, {
         eventId: keys[0]?.eventId ?? '',
         ticketIds: keys.map((key) => key.ticketId),
-        customerId: requireViewer(context).customerId,
+        customerId,
         idempotencyKey: idempotencyKey(input.idempotencyKey),
       });
     },
