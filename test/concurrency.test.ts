@@ -1,7 +1,12 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
+import { SOLD_MARK } from '../src/locks/ticket-lock.js';
 import { createTestEvent, purchase, startTwoInstances, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
+import { purchaseMany } from './helpers/sales.js';
+import { TEST_REDIS_URL } from './helpers/services.js';
 
 // Real Postgres and Redis only: PGlite runs one query at a time, so a race on it proves nothing.
 // Two app instances share one Redis key space and one database, as two servers behind a balancer.
@@ -84,6 +89,49 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
 
     const customersAfter = await database.sql<{ n: number }[]>`select count(*)::int as n from customers`;
     expect((customersAfter[0]?.n ?? 0) - (customersBefore[0]?.n ?? 0)).toBe(2); // first-buyer and patient
+    await expectSaleInvariants(via(0).app.services.db);
+  });
+
+  it('turns away keyed LOCKED and SOLD buyers without a statement too, yet answers a keyed retry with its order', async () => {
+    const { ticketIds, rawTicketIds } = await createTestEvent(via(0).app, { seats: 2 });
+    const [lockedId, soldId] = ticketIds as [string, string];
+    const held = await via(0).app.backends.lock.acquire(rawTicketIds[0] as string);
+    expect(held.acquired).toBe(true);
+    const won = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
+    expect(won.__typename).toBe('PurchaseTicketsSuccess');
+    expect((await purchaseMany(via(0), 'warm-up', [soldId], 'warm-up-key')).__typename).toBe('TicketsUnavailable');
+
+    const queriesBefore = instances.map((i) => i.queries());
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        purchaseMany(via(i), `keyed-late-${i}`, [i % 2 ? soldId : lockedId], `attempt-${i}`),
+      ),
+    );
+    expect(results.filter((r) => r.tickets?.[0]?.reason === 'LOCKED')).toHaveLength(50);
+    expect(results.filter((r) => r.tickets?.[0]?.reason === 'SOLD')).toHaveLength(50);
+    expect(instances.map((i) => i.queries())).toEqual(queriesBefore);
+
+    // The winner's retry with its key meets a sold mark that names it, and gets its order back.
+    const retried = await purchaseMany(via(0), 'keyed-winner', [soldId], 'winner-key');
+    expect(retried).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
+    // So does a retry after a Redis flush, when a refusal has rebuilt the mark without a buyer.
+    const soldKey = ticketLockKey(via(0).redisPrefix, rawTicketIds[1] as string);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      await redis.set(soldKey, SOLD_MARK);
+    } finally {
+      redis.disconnect();
+    }
+    const afterFlush = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
+    expect(afterFlush).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
+    // Someone else's same key is a different purchase, refused as SOLD.
+    expect((await purchaseMany(via(0), 'keyed-other', [soldId], 'winner-key')).tickets).toEqual([
+      { ticketId: soldId, reason: 'SOLD' },
+    ]);
+    if (held.acquired) await via(0).app.backends.lock.release(held.lease);
+    const [orders] = await database.sql<{ n: number }[]>`
+      select count(*)::int as n from orders where idempotency_key = 'winner-key'`;
+    expect(orders?.n).toBe(1);
     await expectSaleInvariants(via(0).app.services.db);
   });
 });

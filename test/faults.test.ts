@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
-import { SOLD_MARK } from '../src/locks/ticket-lock.js';
+import { SOLD_MARK, soldMark } from '../src/locks/ticket-lock.js';
 import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
@@ -77,8 +77,8 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     const orders = await database.sql<{ customer_id: string }[]>`
       select o.customer_id from orders o join order_tickets ot on ot.order_id = o.id where ot.ticket_id = ${rawTicketIds[0] as string}`;
     expect(orders.map((o) => o.customer_id)).toEqual(['second']);
-    // The stale holder did not clobber the winner's sold mark.
-    expect(await redis.get(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string))).toBe(SOLD_MARK);
+    // The stale holder did not clobber the winner's sold mark, which names the winner.
+    expect(await redis.get(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string))).toBe(soldMark('second'));
     await expectSaleInvariants(healthy.app.services.db);
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AcquireResult, type LockTimings, SOLD_MARK, type TicketLock } from './ticket-lock.js';
+import { type AcquireResult, type LockTimings, refusalOf, soldMark, type TicketLock } from './ticket-lock.js';
 
 interface Entry {
   value: string;
@@ -28,7 +28,7 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
   return {
     async acquire(ticketId): Promise<AcquireResult> {
       const current = live(ticketId);
-      if (current) return { acquired: false, reason: current.value === SOLD_MARK ? 'SOLD' : 'LOCKED' };
+      if (current) return { acquired: false, ...refusalOf(current.value) };
       // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
       const token = randomUUID();
       entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
@@ -39,9 +39,9 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
       entries.delete(lease.ticketId);
       return true;
     },
-    async markSold(lease) {
+    async markSold(lease, buyer) {
       if (live(lease.ticketId)?.value !== lease.token) return false;
-      entries.set(lease.ticketId, { value: SOLD_MARK, expiresAt: now() + timings.soldMarkTtlMs });
+      entries.set(lease.ticketId, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
       return true;
     },
     async reopen(ticketId) {

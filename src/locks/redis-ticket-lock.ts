@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
-import { type AcquireResult, type Lease, type LockTimings, SOLD_MARK, type TicketLock } from './ticket-lock.js';
+import {
+  type AcquireResult,
+  type Lease,
+  type LockTimings,
+  refusalOf,
+  soldMark,
+  type TicketLock,
+} from './ticket-lock.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -42,16 +49,16 @@ export function createRedisTicketLock(redis: Redis, prefix: string, timings: Loc
       const token = randomUUID();
       const previous = await redis.set(key(ticketId), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
       if (previous === null) return { acquired: true, lease: { ticketId, token } };
-      return { acquired: false, reason: previous === SOLD_MARK ? 'SOLD' : 'LOCKED' };
+      return { acquired: false, ...refusalOf(previous) };
     },
     async release(lease: Lease) {
       return (await redis.fluxCompareAndDelete(key(lease.ticketId), lease.token)) === 1;
     },
-    async markSold(lease: Lease) {
+    async markSold(lease: Lease, buyer?: string) {
       const marked = await redis.fluxCompareAndMarkSold(
         key(lease.ticketId),
         lease.token,
-        SOLD_MARK,
+        soldMark(buyer),
         timings.soldMarkTtlMs,
       );
       return marked === 1;

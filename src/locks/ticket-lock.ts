@@ -7,7 +7,10 @@ export interface Lease {
 /** Why a ticket could not be locked: someone holds it now, or it carries the sold mark. */
 export type LockRefusal = 'LOCKED' | 'SOLD';
 
-export type AcquireResult = { acquired: true; lease: Lease } | { acquired: false; reason: LockRefusal };
+/** A refusal; a sold mark may name its buyer (`soldTo`), which lets a retried idempotency key know its own seat. */
+export type Refusal = { reason: LockRefusal; soldTo?: string | undefined };
+
+export type AcquireResult = { acquired: true; lease: Lease } | ({ acquired: false } & Refusal);
 
 /**
  * The per-ticket lock that turns losers away before they cost a database query.
@@ -21,8 +24,11 @@ export interface TicketLock {
   acquire(ticketId: string): Promise<AcquireResult>;
   /** Compare-and-delete: frees the lock only if this lease still owns it. */
   release(lease: Lease): Promise<boolean>;
-  /** Compare-and-set: turns this lease's lock into the sold mark, only if the lease still owns it. */
-  markSold(lease: Lease): Promise<boolean>;
+  /**
+   * Compare-and-set: turns this lease's lock into the sold mark, only if the lease still owns it. The
+   * mark names `buyer` when given (the customer whose order now holds the seat).
+   */
+  markSold(lease: Lease, buyer?: string): Promise<boolean>;
   /**
    * Clears the ticket's key, whatever it holds, once the database has put the ticket back on sale (a
    * cancelled order). A holder's lock goes too: a refused buyer who read SOLD just before the release
@@ -33,8 +39,20 @@ export interface TicketLock {
   close(): Promise<void>;
 }
 
-/** The value a ticket's key holds once the ticket is sold. Tokens are hex, so they never equal it. */
+/** The value a ticket's key holds once the ticket is sold. Tokens are UUIDs, so they never start with it. */
 export const SOLD_MARK = 'sold';
+
+/** The sold mark for a seat bought by `buyer`, or the bare mark when the buyer is not known here. */
+export function soldMark(buyer?: string): string {
+  return buyer === undefined ? SOLD_MARK : `${SOLD_MARK}:${buyer}`;
+}
+
+/** Why a key's current value refuses the lock: a holder's token, or a sold mark (and its buyer, if named). */
+export function refusalOf(value: string): Refusal {
+  if (value === SOLD_MARK) return { reason: 'SOLD' };
+  if (value.startsWith(`${SOLD_MARK}:`)) return { reason: 'SOLD', soldTo: value.slice(SOLD_MARK.length + 1) };
+  return { reason: 'LOCKED' };
+}
 
 /** Lock timings shared by every implementation. */
 export interface LockTimings {

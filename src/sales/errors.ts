@@ -34,6 +34,8 @@ export interface UnavailableTicket {
   ticketId: string;
   eventId: string;
   reason: TicketUnavailableReason;
+  /** The buyer a SOLD seat's sold mark names, when the lock said so. Internal: never sent to clients. */
+  soldTo?: string | undefined;
 }
 
 /** All-or-nothing purchase refused: names every seat that was unavailable. Nothing was bought. */

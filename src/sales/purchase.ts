@@ -59,9 +59,11 @@ export interface PurchaseManyInput {
 
 /**
  * Buys every seat or none. In front of the database, in order (after the customer's attempt budget,
- * which `selectPurchaseStrategy` in strategies.ts puts in front of every strategy): a repeated idempotency key,
- * the sale window (from the cache), then one lock per seat taken in sorted order. A seat that is locked or marked sold refuses the whole purchase before any query, and every
- * lock taken is released. The winner's transaction ({@link commitSale}) re-checks everything in SQL.
+ * which `selectPurchaseStrategy` in strategies.ts puts in front of every strategy): an idempotency
+ * key's in-flight lease ({@link oncePerKey}), the sale window (from the cache), then one lock per seat
+ * taken in sorted order. A seat that is locked or marked sold to someone else refuses the whole
+ * purchase before any query, keyed or not, and every lock taken is released. The winner's transaction
+ * ({@link commitSale}) re-checks everything in SQL.
  *
  * @throws TicketsUnavailableError, NotFoundError, SaleNotOpenError, SaleClosedError,
  *   or PurchaseLimitReachedError for expected failures.
@@ -81,10 +83,12 @@ async function buySeats(db: Db, deps: PurchaseDeps, request: SaleRequest): Promi
   if (!state.open) throw 'opensAt' in state ? new SaleNotOpenError(state.opensAt) : new SaleClosedError(state.closedAt);
 
   const { leases, refused } = await acquireAll(deps.lock, request);
-  const settle = (how: 'release' | 'markSold', which: Lease[]) =>
-    Promise.all(which.map((lease) => deps.lock[how](lease).catch((error: unknown) => deps.onLockError?.(error))));
+  const settle = (which: Lease[], step: (lease: Lease) => Promise<boolean>) =>
+    Promise.all(which.map((lease) => step(lease).catch((error: unknown) => deps.onLockError?.(error))));
+  const release = (lease: Lease) => deps.lock.release(lease);
+  const markSold = (buyer?: string) => (lease: Lease) => deps.lock.markSold(lease, buyer);
   if (refused.length > 0) {
-    await settle('release', leases);
+    await settle(leases, release);
     throw new TicketsUnavailableError(refused);
   }
 
@@ -93,19 +97,19 @@ async function buySeats(db: Db, deps: PurchaseDeps, request: SaleRequest): Promi
     if (leases[0]) await deps.hooks?.afterLock?.(leases[0]);
     result = await commitSale(db, request);
   } catch (error) {
-    await settle('release', leases);
+    await settle(leases, release);
     throw error;
   }
   switch (result.kind) {
     case 'sold':
-      await settle('markSold', leases);
+      await settle(leases, markSold(request.customerId));
       for (const ticket of result.tickets) deps.onTicketChanged?.(ticket);
       return result.order;
     case 'duplicate':
-      await settle('release', leases);
+      await settle(leases, release);
       return result.order;
     case 'limit':
-      await settle('release', leases);
+      await settle(leases, release);
       throw new PurchaseLimitReachedError(result.limit, result.held);
     case 'refused': {
       const error = await explainRefusal(db, request, new Date());
@@ -115,14 +119,15 @@ async function buySeats(db: Db, deps: PurchaseDeps, request: SaleRequest): Promi
           ? error.tickets.filter((t) => t.reason === 'SOLD').map((t) => t.ticketId)
           : [],
       );
+      // The buyer is not read here, so the healed mark names none (see oncePerKey).
       await Promise.all([
         settle(
-          'markSold',
           leases.filter((lease) => sold.has(lease.ticketId)),
+          markSold(),
         ),
         settle(
-          'release',
           leases.filter((lease) => !sold.has(lease.ticketId)),
+          release,
         ),
       ]);
       throw error;
@@ -158,7 +163,10 @@ async function acquireAll(lock: TicketLock, request: SaleRequest) {
   const refused: UnavailableTicket[] = [];
   attempts.forEach((attempt, i) => {
     if (attempt.acquired) leases.push(attempt.lease);
-    else refused.push({ ticketId: request.ticketIds[i] as string, eventId: request.eventId, reason: attempt.reason });
+    else {
+      const ticketId = request.ticketIds[i] as string;
+      refused.push({ ticketId, eventId: request.eventId, reason: attempt.reason, soldTo: attempt.soldTo });
+    }
   });
   return { leases, refused };
 }
