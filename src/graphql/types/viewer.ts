@@ -5,8 +5,8 @@ import type { Context } from '../../context.js';
 /**
  * The signed-in caller, or UNAUTHENTICATED (HTTP 401). Guarded resolvers call this (or
  * {@link requireOrganizer}) first, before any other work. A plain check rather than
- * @pothos/plugin-scope-auth: its per-request cache and resolver steps cost ~11 % of the CPU of a
- * refused purchase (an in-process benchmark), and two roles need no scope algebra.
+ * @pothos/plugin-scope-auth: its per-request cache and resolver steps cost about a fifth of the CPU of
+ * a refused purchase (an in-process benchmark), and two roles need no scope algebra.
  */
 export function requireCustomer(context: Context): Viewer {
   if (!context.viewer) {
