@@ -99,6 +99,7 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     expect(held.acquired).toBe(true);
     const won = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
     expect(won.__typename).toBe('PurchaseTicketsSuccess');
+    // As above: instance 0's sale-settings cache is warmed before the count (instance 1's by the sale).
     expect((await purchaseMany(via(0), 'warm-up', [soldId], 'warm-up-key')).__typename).toBe('TicketsUnavailable');
 
     const queriesBefore = instances.map((i) => i.queries());
