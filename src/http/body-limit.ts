@@ -6,20 +6,21 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
  */
 export function limitBodySize(handler: RequestListener, maxBytes: number): RequestListener {
   return (request: IncomingMessage, response: ServerResponse) => {
-    const refuse = (status: number, message: string) => {
-      response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-      response.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
-      request.resume();
-    };
     const length = request.headers['content-length'];
     if (length !== undefined && Number(length) > maxBytes) {
-      refuse(413, `The request body is larger than ${maxBytes} bytes.`);
-      return;
+      refuse(request, response, 413, `The request body is larger than ${maxBytes} bytes.`);
+    } else if (length === undefined && request.headers['transfer-encoding'] !== undefined) {
+      refuse(request, response, 411, 'Send the request body with a Content-Length.');
+    } else {
+      handler(request, response);
     }
-    if (length === undefined && request.headers['transfer-encoding'] !== undefined) {
-      refuse(411, 'Send the request body with a Content-Length.');
-      return;
-    }
-    handler(request, response);
   };
+}
+
+// Module-level rather than a closure per request: tsx names every closure it creates (`__name`),
+// which was ~1 % of a hot-seat profile between this and the purchase path.
+function refuse(request: IncomingMessage, response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+  request.resume();
 }
