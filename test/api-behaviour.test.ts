@@ -200,6 +200,44 @@ describe.each<BackendKind>(['real', 'embedded'])('the purchase API on the %s bac
     expect(owner.data?.node).toMatchObject({ id: orderId, totalCents: 4200 });
   });
 
+  it('answers the same once a purchase document runs as compiled code (graphql-jit)', async () => {
+    // A document of its own, so its first three runs are on the standard executor and the rest compiled.
+    const query = `${PURCHASE} # compiled-or-not`;
+    const token = await tokenFor('jit-buyer');
+    const answers = async (ticketId: unknown) => {
+      const response = await api.gql(query, { ticketId }, { token });
+      return JSON.stringify({ status: response.status, data: response.data, errors: response.errors });
+    };
+    await purchase(api, 'jit-seller', ticketIds[9] as string);
+    const runs: Array<() => Promise<string>> = [
+      () => answers(ticketIds[9]), // TicketUnavailable SOLD
+      () => answers('not-an-id'), // BAD_USER_INPUT
+      () => answers(null), // a variable error
+    ];
+    const before = await writes();
+    const first = [];
+    for (const run of runs) first.push(await run()); // runs 1-3 of this document: standard
+    const compiled = [];
+    for (const run of runs) compiled.push(await run()); // runs 4-6: compiled
+    expect(compiled).toEqual(first);
+    expect(first[0]).toContain('"reason":"SOLD"');
+    expect(first[1]).toContain('BAD_USER_INPUT');
+    expect(first[2]).toContain('ticketId');
+    // A masked failure and a sale, compiled.
+    failNextPurchase = true;
+    const masked = await api.gql(query, { ticketId: ticketIds[8] }, { token });
+    expect(masked.errors?.[0]).toMatchObject({
+      message: 'Unexpected error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(await writes()).toEqual(before);
+    const sale = await api.gql<PurchaseResult>(query, { ticketId: ticketIds[8] }, { token });
+    expect(sale.data?.purchaseTicket).toMatchObject({
+      __typename: 'PurchaseTicketSuccess',
+      order: { totalCents: 4200 },
+    });
+  });
+
   it('masks an unexpected failure with extensions.code, frees the lock, and writes nothing', async () => {
     const before = await writes();
     failNextPurchase = true;

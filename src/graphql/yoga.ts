@@ -8,6 +8,7 @@ import { type AppServices, authorizationOf, type Context, createContext, type In
 import { SlowSubscriberError } from '../events/subscriber-stream.js';
 import type { Logger } from '../logger.js';
 import { RateLimitedError } from '../sales/errors.js';
+import { useJitForRepeatedOperations } from './jit.js';
 import { schema } from './schema.js';
 import { useSharedSubscriptionExecution } from './shared-execution.js';
 import { VIEWER_INDEPENDENT_AVAILABILITY_FIELDS } from './types/availability.js';
@@ -73,6 +74,11 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
     useSharedSubscriptionExecution(VIEWER_INDEPENDENT_AVAILABILITY_FIELDS),
+    // A purchase's CPU: ~5 % less through compiled code (loadtest/README, "Why the misses").
+    useJitForRepeatedOperations({
+      afterRuns: 3,
+      onCompileError: (result) => logger.warn('graphql-jit could not compile an operation', result.errors),
+    }),
   ];
   if (!config.introspection) plugins.push(useDisableIntrospection());
   return createYoga<Record<string, never>, Context>({
