@@ -49,8 +49,11 @@ export function useJitForRepeatedOperations(options: {
     let query = byName.get(operationName);
     if (query === undefined) {
       const result = compileQuery(args.schema, args.document, operationName);
-      query = isCompiledQuery(result) ? result : null;
-      if (!isCompiledQuery(result)) options.onCompileError(result);
+      if (isCompiledQuery(result)) query = result;
+      else {
+        options.onCompileError(result);
+        query = null;
+      }
       byName.set(operationName, query);
     }
     return query;
