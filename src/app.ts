@@ -40,8 +40,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const db = backends.database.db;
   const availability = createAvailabilityHub(backends.liveDatabase.db, backends.bus, {
     windowMs: config.availabilityWindowMs,
+    resyncMs: config.availabilityResyncMs,
     maxPendingTickets: config.availabilityMaxPendingTickets,
-    onError: (error) => logger.error('live availability: batch failed; retrying next window', error),
+    onError: (error) => logger.error('live availability: reading the event failed; retrying', error),
   });
   const saleSettings = createSaleSettingsCache(db, config.saleSettingsTtlMs);
   const stopHearingSales = await backends.bus.onSaleChanged((eventId) => saleSettings.invalidate(eventId));
@@ -59,7 +60,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       hooks: options.hooks,
       onLockError: (error) => logger.warn('ticket lock: release or sold mark failed', error),
       onTicketChanged: (ticket) =>
-        availability.publish(ticket.eventId, [{ id: ticket.id, status: ticket.status, version: ticket.version }]),
+        availability.publish(ticket.eventId, [
+          {
+            id: ticket.id,
+            status: ticket.status,
+            version: ticket.version,
+            statusChangedAt: ticket.statusChangedAt?.toISOString() ?? null,
+          },
+        ]),
     },
   };
   const yoga = createGraphQLServer(config, services, logger);

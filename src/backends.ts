@@ -17,8 +17,9 @@ import type { AttemptLimiter } from './sales/purchase.js';
 export interface Backends {
   database: Database;
   /**
-   * Where the live seat maps read (changed tickets and counts, once per window per event): a pool of
-   * its own on Postgres, so those reads never queue behind purchases; the same database on PGlite.
+   * Where the live hub reads a watched event's tickets (when its first seat map subscribes, and to
+   * check its copy every few seconds): a pool of its own on Postgres, so those reads never queue
+   * behind purchases; the same database on PGlite.
    */
   liveDatabase: Database;
   lock: TicketLock;
@@ -30,7 +31,7 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-/** Connections for the live seat maps' reads: the hub reads changed tickets and counts in parallel. */
+/** Connections for the live hub's reads: two events' reads need not wait for each other. */
 const LIVE_POOL_SIZE = 2;
 
 /** Connects (or starts) the backends the config names and applies pending migrations. */

@@ -36,6 +36,7 @@ const envSchema = z.object({
     .default(24 * 3600 * 1000),
   AVAILABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
   AVAILABILITY_MAX_PENDING_TICKETS: z.coerce.number().int().min(1).default(5000),
+  AVAILABILITY_RESYNC_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   PURCHASE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
   PURCHASE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
@@ -76,6 +77,8 @@ export interface Config {
   availabilityWindowMs: number;
   /** Unread backlog (in tickets) after which a slow subscriber is disconnected. */
   availabilityMaxPendingTickets: number;
+  /** How often each instance checks its copy of a watched event against the database. */
+  availabilityResyncMs: number;
   /** Seed the demo sale at start-up; defaults to on in embedded mode. */
   seedDemo: boolean;
 }
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     introspection: data.INTROSPECTION ?? data.NODE_ENV !== 'production',
     availabilityWindowMs: data.AVAILABILITY_WINDOW_MS,
     availabilityMaxPendingTickets: data.AVAILABILITY_MAX_PENDING_TICKETS,
+    availabilityResyncMs: data.AVAILABILITY_RESYNC_MS,
     seedDemo: data.SEED_DEMO ?? data.DATABASE_URL === undefined,
   };
 }

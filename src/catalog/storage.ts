@@ -42,6 +42,11 @@ export function ticketsByIds(db: Db, ids: readonly string[]): Promise<TicketRow[
     .where(inArray(ticketsTable.id, [...ids]));
 }
 
+/** Every ticket of an event, in no particular order: the live hub's copy, read once and then to check it. */
+export function ticketsOfEvent(db: Db, eventId: string): Promise<TicketRow[]> {
+  return db.select().from(ticketsTable).where(eq(ticketsTable.eventId, eventId));
+}
+
 /** An event's tickets in seat-map order, optionally only those with one status. */
 export function listEventTickets(
   db: Db,

@@ -1,5 +1,7 @@
-import { availabilityByEventIds, ticketsByIds } from '../catalog/storage.js';
+import { ticketsOfEvent } from '../catalog/storage.js';
 import type { Db } from '../db/client.js';
+import type { TicketRow } from '../db/schema.js';
+import { EventTickets } from './event-tickets.js';
 import { availabilityBatch, SubscriberStream } from './subscriber-stream.js';
 import type { TicketChange, TicketChangeBus } from './ticket-change-bus.js';
 
@@ -7,6 +9,8 @@ import type { TicketChange, TicketChangeBus } from './ticket-change-bus.js';
 export interface AvailabilityHubOptions {
   /** Changes arriving within this window become one message, shared by the event's subscribers. */
   windowMs: number;
+  /** How often a watched event's copy is checked against the database, for changes whose message was lost. */
+  resyncMs: number;
   /** A subscriber whose unread backlog passes this many tickets is disconnected. */
   maxPendingTickets: number;
   onError: (error: unknown) => void;
@@ -27,9 +31,15 @@ export interface AvailabilityHub {
 interface Feed {
   eventId: string;
   subscribers: Set<SubscriberStream>;
+  /** The event's tickets and counts; undefined until the first read. */
+  tickets: EventTickets | undefined;
+  /** Changes heard before that read, applied after it. */
+  early: TicketChange[];
   changed: Set<string>;
   timer: NodeJS.Timeout | undefined;
-  flushing: boolean;
+  resyncTimer: NodeJS.Timeout | undefined;
+  resyncing: boolean;
+  resyncAgain: boolean;
   closed: boolean;
   unlisten: (() => void) | undefined;
   ready: Promise<void>;
@@ -37,8 +47,11 @@ interface Feed {
 
 /**
  * Each instance holds one bus subscription per watched event, however many seat maps watch it, and
- * turns a burst of changes into one database read (changed rows and counts) per window, shared by
- * every local subscriber of that event.
+ * a copy of the event's tickets and counts, read once when the first seat map subscribes. Changes
+ * from the bus carry everything that changed, so a window's message is built from the copy without
+ * a database read, once for every local subscriber of the event. Redis pub/sub delivers at most
+ * once, so the copy is also checked against the database every `resyncMs`, and at once when a change
+ * names a ticket it does not hold (or lacks a field); whatever it missed goes out in the next message.
  */
 export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: AvailabilityHubOptions): AvailabilityHub {
   const feeds = new Map<string, Feed>();
@@ -46,62 +59,109 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
   const closeFeed = (feed: Feed) => {
     feed.closed = true;
     clearTimeout(feed.timer);
+    clearInterval(feed.resyncTimer);
     if (feeds.get(feed.eventId) === feed) feeds.delete(feed.eventId);
     feed.unlisten?.();
     feed.unlisten = undefined;
   };
 
+  const flush = (feed: Feed) => {
+    if (!feed.tickets || feed.changed.size === 0) return;
+    const rows: TicketRow[] = [];
+    for (const id of feed.changed) {
+      const row = feed.tickets.row(id);
+      if (row) rows.push(row);
+    }
+    feed.changed.clear();
+    // One message object for everyone: in-step subscribers pass it on as is, and the GraphQL layer
+    // executes a message once per operation rather than once per subscriber.
+    const batch = availabilityBatch(feed.eventId, feed.tickets.counts(), rows);
+    for (const stream of feed.subscribers) stream.push(batch);
+  };
+
   const schedule = (feed: Feed) => {
-    if (feed.timer || feed.flushing || feed.closed) return;
+    if (feed.timer || feed.closed || feed.changed.size === 0) return;
     feed.timer = setTimeout(() => {
       feed.timer = undefined;
-      flush(feed).catch(options.onError);
+      flush(feed);
     }, options.windowMs);
   };
 
-  const flush = async (feed: Feed) => {
-    const ids = [...feed.changed];
-    feed.changed.clear();
-    // Only subscribers present now get this batch; later ones read counts after it anyway.
-    const targets = [...feed.subscribers];
-    feed.flushing = true;
+  const resync = async (feed: Feed) => {
+    if (feed.resyncing) {
+      feed.resyncAgain = true;
+      return;
+    }
+    feed.resyncing = true;
     try {
-      const [tickets, counts] = await Promise.all([ticketsByIds(db, ids), availabilityByEventIds(db, [feed.eventId])]);
-      const eventCounts = counts.get(feed.eventId);
-      if (!eventCounts) return;
-      // One message object for everyone: in-step subscribers pass it on as is, and the GraphQL layer
-      // executes a message once per operation rather than once per subscriber.
-      const batch = availabilityBatch(feed.eventId, eventCounts, tickets);
-      for (const stream of targets) stream.push(batch);
+      do {
+        feed.resyncAgain = false;
+        const rows = await ticketsOfEvent(db, feed.eventId);
+        if (feed.closed || !feed.tickets) return;
+        for (const row of rows) if (feed.tickets.merge(row) === 'changed') feed.changed.add(row.id);
+      } while (feed.resyncAgain && !feed.closed);
     } catch (error) {
-      for (const id of ids) feed.changed.add(id); // try again next window rather than send wrong counts
       options.onError(error);
     } finally {
-      feed.flushing = false;
-      if (feed.changed.size > 0) schedule(feed);
+      feed.resyncing = false;
+      schedule(feed);
     }
+  };
+
+  const hear = (feed: Feed, changes: readonly TicketChange[]) => {
+    const tickets = feed.tickets;
+    if (!tickets) {
+      feed.early.push(...changes);
+      return;
+    }
+    let missing = false;
+    for (const change of changes) {
+      const { statusChangedAt } = change;
+      // A message without the change time (from an instance older than this one) is read back instead.
+      const applied =
+        typeof statusChangedAt === 'string' || statusChangedAt === null
+          ? tickets.apply({ ...change, statusChangedAt: statusChangedAt === null ? null : new Date(statusChangedAt) })
+          : 'unknown';
+      if (applied === 'changed') feed.changed.add(change.id);
+      else if (applied === 'unknown') missing = true;
+    }
+    if (missing) void resync(feed);
+    schedule(feed);
+  };
+
+  const load = async (feed: Feed) => {
+    const unlisten = await bus.listen(feed.eventId, (changes) => hear(feed, changes));
+    if (feed.closed) return unlisten();
+    feed.unlisten = unlisten;
+    // Read only once the bus subscription is live: whatever commits after the read is sure to arrive.
+    const rows = await ticketsOfEvent(db, feed.eventId);
+    if (feed.closed) return;
+    feed.tickets = new EventTickets(rows);
+    hear(feed, feed.early.splice(0));
+    feed.resyncTimer = setInterval(() => void resync(feed), options.resyncMs);
+    feed.resyncTimer.unref();
   };
 
   const openFeed = (eventId: string): Feed => {
     const feed: Feed = {
       eventId,
       subscribers: new Set(),
+      tickets: undefined,
+      early: [],
       changed: new Set(),
       timer: undefined,
-      flushing: false,
+      resyncTimer: undefined,
+      resyncing: false,
+      resyncAgain: false,
       closed: false,
       unlisten: undefined,
       ready: Promise.resolve(),
     };
-    feed.ready = bus
-      .listen(eventId, (changes) => {
-        for (const change of changes) feed.changed.add(change.id);
-        schedule(feed);
-      })
-      .then((unlisten) => {
-        if (feed.closed) unlisten();
-        else feed.unlisten = unlisten;
-      });
+    feed.ready = load(feed).catch((error: unknown) => {
+      // Leave nothing half open: the next subscriber starts again.
+      closeFeed(feed);
+      throw error;
+    });
     feeds.set(eventId, feed);
     return feed;
   };
@@ -119,9 +179,8 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
       feed.subscribers.add(stream);
       try {
         await feed.ready;
-        const counts = (await availabilityByEventIds(db, [eventId])).get(eventId);
-        if (!counts) throw new Error(`no counts for event ${eventId}`);
-        stream.start(counts);
+        if (!feed.tickets) throw new Error(`live availability of event ${eventId} closed while starting`);
+        stream.start(feed.tickets.counts());
         return stream;
       } catch (error) {
         await stream.return();

@@ -2,11 +2,16 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
 import type { TicketStatus } from '../db/schema.js';
 
-/** A committed status change of one ticket, as published between instances. */
+/**
+ * A committed status change of one ticket, as published between instances: all of the ticket that a
+ * change can touch, so a listener needs no database read to pass it on.
+ */
 export interface TicketChange {
   id: string;
   status: TicketStatus;
   version: number;
+  /** ISO 8601, as JSON carries it. */
+  statusChangedAt: string | null;
 }
 
 /**

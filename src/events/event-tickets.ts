@@ -1,0 +1,69 @@
+import type { Availability } from '../catalog/storage.js';
+import type { TicketRow, TicketStatus } from '../db/schema.js';
+
+/** A ticket's new state, as a committed change reports it. */
+export interface TicketState {
+  id: string;
+  status: TicketStatus;
+  version: number;
+  statusChangedAt: Date | null;
+}
+
+/** What {@link EventTickets.apply} did with a state. */
+export type Applied = 'changed' | 'stale' | 'unknown';
+
+const COUNTED: Record<TicketStatus, 'available' | 'held' | 'sold'> = {
+  AVAILABLE: 'available',
+  HELD: 'held',
+  SOLD: 'sold',
+};
+
+/**
+ * Every ticket of one event as this instance last heard of it, and the counts that follow from
+ * them. A state replaces a ticket's only when its version is higher: versions come from one
+ * sequence and rise with every change of a ticket, so states may arrive late, out of order or twice.
+ * Rows are replaced, never changed, so a row handed out (in a live message) stays as it was.
+ */
+export class EventTickets {
+  private readonly rows = new Map<string, TicketRow>();
+  private readonly tally: Availability = { available: 0, held: 0, sold: 0, total: 0 };
+
+  constructor(rows: readonly TicketRow[]) {
+    for (const row of rows) this.merge(row);
+  }
+
+  /** Applies a change to a known ticket; an unknown one is left for a full row to add. */
+  apply(state: TicketState): Applied {
+    const known = this.rows.get(state.id);
+    if (!known) return 'unknown';
+    if (state.version <= known.version) return 'stale';
+    this.tally[COUNTED[known.status]]--;
+    this.tally[COUNTED[state.status]]++;
+    this.rows.set(state.id, {
+      ...known,
+      status: state.status,
+      version: state.version,
+      statusChangedAt: state.statusChangedAt,
+    });
+    return 'changed';
+  }
+
+  /** Applies a full row read from the database: adds a ticket not seen before, or applies a newer state. */
+  merge(row: TicketRow): Applied {
+    if (this.rows.has(row.id)) return this.apply(row);
+    this.rows.set(row.id, row);
+    this.tally[COUNTED[row.status]]++;
+    this.tally.total++;
+    return 'changed';
+  }
+
+  /** The ticket's latest known row. */
+  row(id: string): TicketRow | undefined {
+    return this.rows.get(id);
+  }
+
+  /** The counts now, as a copy of their own. */
+  counts(): Availability {
+    return { ...this.tally };
+  }
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { TicketRow } from '../src/db/schema.js';
+import { EventTickets } from '../src/events/event-tickets.js';
+
+const row = (id: string, version: number, status: TicketRow['status'] = 'AVAILABLE'): TicketRow => ({
+  id,
+  eventId: 'e',
+  section: 'S',
+  row: '1',
+  seat: id,
+  position: 0,
+  priceCents: 1,
+  status,
+  version,
+  statusChangedAt: null,
+});
+const at = new Date('2030-01-01T00:00:00Z');
+
+describe("a live hub's copy of an event", () => {
+  it('counts the rows it was given, and moves a ticket between counts on a newer change', () => {
+    const tickets = new EventTickets([row('a', 1), row('b', 2), row('c', 3, 'SOLD'), row('d', 4, 'HELD')]);
+    expect(tickets.counts()).toEqual({ available: 2, held: 1, sold: 1, total: 4 });
+
+    expect(tickets.apply({ id: 'a', status: 'SOLD', version: 10, statusChangedAt: at })).toBe('changed');
+    expect(tickets.apply({ id: 'd', status: 'AVAILABLE', version: 11, statusChangedAt: at })).toBe('changed');
+    expect(tickets.counts()).toEqual({ available: 2, held: 0, sold: 2, total: 4 });
+    expect(tickets.row('a')).toMatchObject({ id: 'a', seat: 'a', status: 'SOLD', version: 10, statusChangedAt: at });
+  });
+
+  it('ignores a change that is late or repeated, in any order', () => {
+    const tickets = new EventTickets([row('a', 1)]);
+    expect(tickets.apply({ id: 'a', status: 'SOLD', version: 5, statusChangedAt: at })).toBe('changed');
+    expect(tickets.apply({ id: 'a', status: 'AVAILABLE', version: 3, statusChangedAt: at })).toBe('stale');
+    expect(tickets.apply({ id: 'a', status: 'SOLD', version: 5, statusChangedAt: at })).toBe('stale');
+    expect(tickets.counts()).toEqual({ available: 0, held: 0, sold: 1, total: 1 });
+    expect(tickets.row('a')?.version).toBe(5);
+  });
+
+  it('leaves a change to an unknown ticket for a full row, which adds it to the counts', () => {
+    const tickets = new EventTickets([row('a', 1)]);
+    expect(tickets.apply({ id: 'z', status: 'SOLD', version: 9, statusChangedAt: at })).toBe('unknown');
+    expect(tickets.counts()).toEqual({ available: 1, held: 0, sold: 0, total: 1 });
+    expect(tickets.merge(row('z', 9, 'SOLD'))).toBe('changed');
+    expect(tickets.merge(row('a', 1))).toBe('stale');
+    expect(tickets.counts()).toEqual({ available: 1, held: 0, sold: 1, total: 2 });
+  });
+
+  it('never changes a row it handed out, nor counts it returned', () => {
+    const tickets = new EventTickets([row('a', 1)]);
+    const before = tickets.row('a');
+    const counts = tickets.counts();
+    tickets.apply({ id: 'a', status: 'SOLD', version: 2, statusChangedAt: at });
+    expect(before).toMatchObject({ status: 'AVAILABLE', version: 1 });
+    expect(counts).toEqual({ available: 1, held: 0, sold: 0, total: 1 });
+  });
+});

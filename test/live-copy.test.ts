@@ -1,0 +1,135 @@
+import { count, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticketsTable } from '../src/db/schema.js';
+import type { TicketChange } from '../src/events/ticket-change-bus.js';
+import { decodeGlobalId } from '../src/graphql/global-id.js';
+import { type BackendKind, createTestEvent, purchase, startTestApp, type TestApp } from './helpers/app.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { subscribeWs, wsClient } from './helpers/live.js';
+
+/** An event's counts by status, straight from the tickets table. */
+async function countsInSql(api: TestApp, eventId: string) {
+  const rows = await api.app.services.db
+    .select({ status: ticketsTable.status, n: count() })
+    .from(ticketsTable)
+    .where(eq(ticketsTable.eventId, decodeGlobalId(eventId).id))
+    .groupBy(ticketsTable.status);
+  const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  return { available: by.AVAILABLE ?? 0, held: by.HELD ?? 0, sold: by.SOLD ?? 0 };
+}
+
+// Each instance keeps a copy of a watched event, fed by the bus and checked against the database.
+describe.each<BackendKind>(['real', 'embedded'])("the live hub's copy of an event, on the %s backend", (kind) => {
+  let database: TestDatabase | undefined;
+  let api: TestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    if (kind === 'real') database = await createTestDatabase();
+    api = await startTestApp({
+      kind,
+      databaseUrl: database?.url,
+      env: { AVAILABILITY_WINDOW_MS: '20', AVAILABILITY_RESYNC_MS: '200' },
+    });
+    url = await api.listen();
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await database?.drop();
+  });
+
+  it('a change whose message was lost still reaches the seat map, from the check against the database', async () => {
+    const { eventId, ticketIds, rawTicketIds } = await createTestEvent(api.app, { seats: 4 });
+    const live = subscribeWs(wsClient(url), eventId);
+    try {
+      await live.until((messages) => messages.length >= 1);
+      // Sold behind the bus's back, as if its message had been lost: nothing is published.
+      await api.app.services.db
+        .update(ticketsTable)
+        .set({ status: 'SOLD', version: sql`nextval('ticket_version_seq')`, statusChangedAt: sql`clock_timestamp()` })
+        .where(eq(ticketsTable.id, rawTicketIds[1] as string));
+      const names = (m: { changedTickets: Array<{ id: string }> }) =>
+        m.changedTickets.some((t) => t.id === ticketIds[1]);
+      await live.until((messages) => messages.some(names), 5000);
+      const update = live.messages.find(names);
+      expect(update?.changedTickets).toEqual([
+        expect.objectContaining({ id: ticketIds[1], status: 'SOLD', statusChangedAt: expect.any(String) }),
+      ]);
+      expect(update).toMatchObject({ available: 3, held: 0, sold: 1, total: 4 });
+      expect(update).toMatchObject(await countsInSql(api, eventId));
+      expect(live.errors).toEqual([]);
+    } finally {
+      await live.close();
+    }
+  });
+});
+
+describe("the live hub's messages on Postgres", () => {
+  let database: TestDatabase;
+  let api: TestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // No check against the database during the test: every message must come from the bus.
+    api = await startTestApp({
+      kind: 'real',
+      databaseUrl: database.url,
+      env: { AVAILABILITY_WINDOW_MS: '20', AVAILABILITY_RESYNC_MS: '600000' },
+    });
+    url = await api.listen();
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await database?.drop();
+  });
+
+  it('cost no database read: the live pool reads the event once, when its first seat map subscribes', async () => {
+    const { eventId, ticketIds } = await createTestEvent(api.app, { seats: 5 });
+    const live = subscribeWs(wsClient(url), eventId);
+    const second = subscribeWs(wsClient(url), eventId);
+    try {
+      await live.until((messages) => messages.length >= 1);
+      await second.until((messages) => messages.length >= 1);
+      const reads = api.app.backends.liveDatabase.stats.queries;
+      for (const [i, ticketId] of ticketIds.slice(0, 3).entries()) {
+        expect((await purchase(api, `copy-buyer-${i}`, ticketId)).__typename).toBe('PurchaseTicketSuccess');
+        await live.until((messages) => messages.some((m) => m.sold === i + 1));
+      }
+      expect(live.messages.at(-1)).toMatchObject({ ...(await countsInSql(api, eventId)), total: 5 });
+      expect(second.messages.at(-1)).toEqual(live.messages.at(-1));
+      expect(api.app.backends.liveDatabase.stats.queries).toBe(reads);
+      expect(reads).toBeGreaterThan(0);
+    } finally {
+      await live.close();
+      await second.close();
+    }
+  });
+
+  it('reads a ticket back at once when its message lacks a field, as one from an older instance would', async () => {
+    const { eventId, ticketIds, rawTicketIds } = await createTestEvent(api.app, { seats: 2 });
+    const live = subscribeWs(wsClient(url), eventId);
+    try {
+      await live.until((messages) => messages.length >= 1);
+      const [sold] = await api.app.services.db
+        .update(ticketsTable)
+        .set({ status: 'SOLD', version: sql`nextval('ticket_version_seq')`, statusChangedAt: sql`clock_timestamp()` })
+        .where(eq(ticketsTable.id, rawTicketIds[0] as string))
+        .returning();
+      const old = { id: sold?.id, status: sold?.status, version: sold?.version } as unknown as TicketChange;
+      api.app.services.availability.publish(decodeGlobalId(eventId).id, [old]);
+      await live.until((messages) => messages.some((m) => m.sold === 1));
+      expect(live.messages.at(-1)?.changedTickets).toEqual([
+        {
+          id: ticketIds[0],
+          status: 'SOLD',
+          version: sold?.version,
+          statusChangedAt: sold?.statusChangedAt?.toISOString(),
+        },
+      ]);
+      expect(live.errors).toEqual([]);
+    } finally {
+      await live.close();
+    }
+  });
+});
