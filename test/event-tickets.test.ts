@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TicketRow } from '../src/db/schema.js';
-import { EventTickets } from '../src/events/event-tickets.js';
+import { CHECK_BLOCK, EventTickets } from '../src/events/event-tickets.js';
 
 const row = (id: string, version: number, status: TicketRow['status'] = 'AVAILABLE'): TicketRow => ({
   id,
@@ -43,6 +43,31 @@ describe("a live hub's copy of an event", () => {
     expect(tickets.merge(row('z', 9, 'SOLD'))).toBe('changed');
     expect(tickets.merge(row('a', 1))).toBe('stale');
     expect(tickets.counts()).toEqual({ available: 1, held: 0, sold: 1, total: 2 });
+  });
+
+  it('keeps the count and version sum of each block of positions in step with every change it applies', () => {
+    const at0 = { ...row('a', 1), position: 0 };
+    const at1 = { ...row('b', 2), position: CHECK_BLOCK - 1 };
+    const at2 = { ...row('c', 3), position: CHECK_BLOCK };
+    const tickets = new EventTickets([at0, at1, at2]);
+    expect(tickets.blockTotals()).toEqual(
+      new Map([
+        [0, { tickets: 2, versionSum: 3 }],
+        [1, { tickets: 1, versionSum: 3 }],
+      ]),
+    );
+    const before = tickets.blockTotals();
+    tickets.apply({ id: 'b', status: 'SOLD', version: 10, statusChangedAt: at });
+    tickets.apply({ id: 'b', status: 'AVAILABLE', version: 4, statusChangedAt: at }); // stale: no change
+    tickets.merge({ ...row('d', 7), position: 2 * CHECK_BLOCK + 5 });
+    expect(tickets.blockTotals()).toEqual(
+      new Map([
+        [0, { tickets: 2, versionSum: 1 + 10 }],
+        [1, { tickets: 1, versionSum: 3 }],
+        [2, { tickets: 1, versionSum: 7 }],
+      ]),
+    );
+    expect(before.get(0)).toEqual({ tickets: 2, versionSum: 3 });
   });
 
   it('never changes a row it handed out, nor counts it returned', () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { count, eq, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,24 +50,33 @@ describe.each<BackendKind>(['real', 'embedded'])("the live hub's copy of an even
   });
 
   it('a change whose message was lost still reaches the seat map, from the check against the database', async () => {
-    const { eventId, ticketIds, rawTicketIds } = await createTestEvent(api.app, { seats: 4 });
+    // 600 seats: three blocks of CHECK_BLOCK (256) positions.
+    const sections = [{ name: 'Main', rows: ['A', 'B'], seatsPerRow: 300, priceCents: 5000 }];
+    const { eventId, ticketIds, rawTicketIds } = await createTestEvent(api.app, { seats: 600, sections });
     const live = subscribeWs(wsClient(url), eventId);
     try {
       await live.until((messages) => messages.length >= 1);
+      // Three checks while nothing changes: each finds every block's totals equal, and reads no tickets.
+      const hub = api.app.services.availability;
+      const quiet = hub.blocksRead();
+      await sleep(700);
+      expect(hub.blocksRead()).toBe(quiet);
       // Sold behind the bus's back, as if its message had been lost: nothing is published.
       await api.app.services.db
         .update(ticketsTable)
         .set({ status: 'SOLD', version: sql`nextval('ticket_version_seq')`, statusChangedAt: sql`clock_timestamp()` })
-        .where(eq(ticketsTable.id, rawTicketIds[1] as string));
+        .where(eq(ticketsTable.id, rawTicketIds[300] as string));
       const names = (m: { changedTickets: Array<{ id: string }> }) =>
-        m.changedTickets.some((t) => t.id === ticketIds[1]);
+        m.changedTickets.some((t) => t.id === ticketIds[300]);
       await live.until((messages) => messages.some(names), 5000);
       const update = live.messages.find(names);
       expect(update?.changedTickets).toEqual([
-        expect.objectContaining({ id: ticketIds[1], status: 'SOLD', statusChangedAt: expect.any(String) }),
+        expect.objectContaining({ id: ticketIds[300], status: 'SOLD', statusChangedAt: expect.any(String) }),
       ]);
-      expect(update).toMatchObject({ available: 3, held: 0, sold: 1, total: 4 });
+      expect(update).toMatchObject({ available: 599, held: 0, sold: 1, total: 600 });
       expect(update).toMatchObject(await countsInSql(api, eventId));
+      // Only the block holding that seat was read again.
+      expect(hub.blocksRead()).toBe(quiet + 1);
       expect(live.errors).toEqual([]);
     } finally {
       await live.close();

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type EventRow, eventsTable, type TicketRow, type TicketStatus, ticketsTable } from '../db/schema.js';
 
@@ -42,9 +42,37 @@ export function ticketsByIds(db: Db, ids: readonly string[]): Promise<TicketRow[
     .where(inArray(ticketsTable.id, [...ids]));
 }
 
-/** Every ticket of an event, in no particular order: the live hub's copy, read once and then to check it. */
-export function ticketsOfEvent(db: Db, eventId: string): Promise<TicketRow[]> {
-  return db.select().from(ticketsTable).where(eq(ticketsTable.eventId, eventId));
+/**
+ * An event's tickets in blocks of `blockSize` consecutive positions: per block, how many and the sum
+ * of their versions. A cheap check of a copy of them: one row per block, whatever the venue's size.
+ */
+export async function ticketBlockTotals(
+  db: Db,
+  eventId: string,
+  blockSize: number,
+): Promise<Map<number, { tickets: number; versionSum: number }>> {
+  const block = sql<number>`(${ticketsTable.position} / ${sql.raw(String(Math.trunc(blockSize)))})::int`;
+  const rows = await db
+    .select({ block, tickets: count(), versionSum: sql<string>`sum(${ticketsTable.version})::text` })
+    .from(ticketsTable)
+    .where(eq(ticketsTable.eventId, eventId))
+    .groupBy(block);
+  return new Map(rows.map((row) => [Number(row.block), { tickets: row.tickets, versionSum: Number(row.versionSum) }]));
+}
+
+/** An event's tickets in the given blocks of `blockSize` positions (all of them when `blocks` is undefined). */
+export function ticketsOfEvent(
+  db: Db,
+  eventId: string,
+  blocks?: { size: number; ids: number[] },
+): Promise<TicketRow[]> {
+  const inEvent = eq(ticketsTable.eventId, eventId);
+  if (!blocks) return db.select().from(ticketsTable).where(inEvent);
+  const block = sql`(${ticketsTable.position} / ${sql.raw(String(Math.trunc(blocks.size)))})::int`;
+  return db
+    .select()
+    .from(ticketsTable)
+    .where(and(inEvent, inArray(block, blocks.ids)));
 }
 
 /** An event's tickets in seat-map order, optionally only those with one status. */

@@ -1,7 +1,7 @@
-import { ticketsOfEvent } from '../catalog/storage.js';
+import { ticketBlockTotals, ticketsOfEvent } from '../catalog/storage.js';
 import type { Db } from '../db/client.js';
 import type { TicketRow } from '../db/schema.js';
-import { EventTickets } from './event-tickets.js';
+import { CHECK_BLOCK, EventTickets } from './event-tickets.js';
 import { availabilityBatch, SubscriberStream } from './subscriber-stream.js';
 import type { TicketChange, TicketChangeBus } from './ticket-change-bus.js';
 
@@ -24,6 +24,8 @@ export interface AvailabilityHub {
   subscribe(eventId: string): Promise<SubscriberStream>;
   /** Events with a live bus subscription here, and subscribers, for leak checks. */
   stats(): { events: number; subscribers: number };
+  /** Blocks of tickets read again so far, by checks that found them different from the copy. */
+  blocksRead(): number;
   /** Completes every stream and drops every bus subscription. */
   close(): void;
 }
@@ -46,15 +48,17 @@ interface Feed {
 }
 
 /**
- * Each instance holds one bus subscription per watched event, however many seat maps watch it, and
- * a copy of the event's tickets and counts, read once when the first seat map subscribes. Changes
- * from the bus carry everything that changed, so a window's message is built from the copy without
- * a database read, once for every local subscriber of the event. Redis pub/sub delivers at most
- * once, so the copy is also checked against the database every `resyncMs`, and at once when a change
- * names a ticket it does not hold (or lacks a field); whatever it missed goes out in the next message.
+ * Each instance holds one bus subscription per watched event, however many seat maps watch it, and a
+ * copy of the event's tickets and counts, read once when the first seat map subscribes. Changes from
+ * the bus carry everything that changed, so a window's message is built from the copy without a
+ * database read, once for every local subscriber of the event. Redis pub/sub delivers at most once, so
+ * the copy is also checked against the database every `resyncMs` (by the count and sum of versions of
+ * each block of seats; only blocks that differ are read again), and at once when a change names a
+ * ticket it does not hold (or lacks a field); whatever it missed goes out in the next message.
  */
 export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: AvailabilityHubOptions): AvailabilityHub {
   const feeds = new Map<string, Feed>();
+  let blocksRead = 0;
 
   const closeFeed = (feed: Feed) => {
     feed.closed = true;
@@ -96,8 +100,21 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
     try {
       do {
         feed.resyncAgain = false;
-        const rows = await ticketsOfEvent(db, feed.eventId);
-        if (feed.closed || !feed.tickets) return;
+        // The copy's totals, taken before the query starts: every version in them was committed
+        // before its snapshot, so a block whose totals differ is one the copy has missed a change of.
+        const held = feed.tickets?.blockTotals();
+        const current = await ticketBlockTotals(db, feed.eventId, CHECK_BLOCK);
+        if (feed.closed || !feed.tickets || !held) return;
+        const differ = [...current]
+          .filter(([block, totals]) => {
+            const mine = held.get(block);
+            return mine?.tickets !== totals.tickets || mine.versionSum !== totals.versionSum;
+          })
+          .map(([block]) => block);
+        if (differ.length === 0) continue;
+        blocksRead += differ.length;
+        const rows = await ticketsOfEvent(db, feed.eventId, { size: CHECK_BLOCK, ids: differ });
+        if (feed.closed) return;
         for (const row of rows) if (feed.tickets.merge(row) === 'changed') feed.changed.add(row.id);
       } while (feed.resyncAgain && !feed.closed);
     } catch (error) {
@@ -187,6 +204,7 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
         throw error;
       }
     },
+    blocksRead: () => blocksRead,
     stats: () => ({
       events: feeds.size,
       subscribers: [...feeds.values()].reduce((sum, feed) => sum + feed.subscribers.size, 0),

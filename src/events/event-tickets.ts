@@ -9,6 +9,15 @@ export interface TicketState {
   statusChangedAt: Date | null;
 }
 
+/** Tickets are checked against the database in blocks of this many consecutive seat-map positions. */
+export const CHECK_BLOCK = 256;
+
+/** The block of a seat-map position. */
+export const blockOf = (position: number): number => Math.floor(position / CHECK_BLOCK);
+
+/** How many tickets a block holds and the sum of their versions, by block. */
+export type BlockTotals = Map<number, { tickets: number; versionSum: number }>;
+
 /** What {@link EventTickets.apply} did with a state. */
 export type Applied = 'changed' | 'stale' | 'unknown';
 
@@ -27,6 +36,7 @@ const COUNTED: Record<TicketStatus, 'available' | 'held' | 'sold'> = {
 export class EventTickets {
   private readonly rows = new Map<string, TicketRow>();
   private readonly tally: Availability = { available: 0, held: 0, sold: 0, total: 0 };
+  private readonly blocks: BlockTotals = new Map();
 
   constructor(rows: readonly TicketRow[]) {
     for (const row of rows) this.merge(row);
@@ -39,6 +49,7 @@ export class EventTickets {
     if (state.version <= known.version) return 'stale';
     this.tally[COUNTED[known.status]]--;
     this.tally[COUNTED[state.status]]++;
+    this.block(known.position).versionSum += state.version - known.version;
     this.rows.set(state.id, {
       ...known,
       status: state.status,
@@ -54,6 +65,9 @@ export class EventTickets {
     this.rows.set(row.id, row);
     this.tally[COUNTED[row.status]]++;
     this.tally.total++;
+    const block = this.block(row.position);
+    block.tickets++;
+    block.versionSum += row.version;
     return 'changed';
   }
 
@@ -62,8 +76,27 @@ export class EventTickets {
     return this.rows.get(id);
   }
 
+  /**
+   * Per block of positions: how many tickets, and the sum of their versions. A copy only ever holds
+   * committed versions, and a ticket's version only rises, so a block whose totals equal the
+   * database's, read at that moment or later, holds every ticket exactly as the database does.
+   */
+  blockTotals(): BlockTotals {
+    return new Map([...this.blocks].map(([block, totals]) => [block, { ...totals }]));
+  }
+
   /** The counts now, as a copy of their own. */
   counts(): Availability {
     return { ...this.tally };
+  }
+
+  private block(position: number): { tickets: number; versionSum: number } {
+    const key = blockOf(position);
+    let totals = this.blocks.get(key);
+    if (!totals) {
+      totals = { tickets: 0, versionSum: 0 };
+      this.blocks.set(key, totals);
+    }
+    return totals;
   }
 }
