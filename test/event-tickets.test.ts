@@ -1,24 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { TicketRow } from '../src/db/schema.js';
 import { CHECK_BLOCK, EventTickets } from '../src/events/event-tickets.js';
+import { ticketRow } from './helpers/ticket-row.js';
 
-const row = (id: string, version: number, status: TicketRow['status'] = 'AVAILABLE'): TicketRow => ({
-  id,
-  eventId: 'e',
-  section: 'S',
-  row: '1',
-  seat: id,
-  position: 0,
-  priceCents: 1,
-  status,
-  version,
-  statusChangedAt: null,
-});
 const at = new Date('2030-01-01T00:00:00Z');
 
 describe("a live hub's copy of an event", () => {
   it('counts the rows it was given, and moves a ticket between counts on a newer change', () => {
-    const tickets = new EventTickets([row('a', 1), row('b', 2), row('c', 3, 'SOLD'), row('d', 4, 'HELD')]);
+    const tickets = new EventTickets([
+      ticketRow('a', 1),
+      ticketRow('b', 2),
+      ticketRow('c', 3, 'SOLD'),
+      ticketRow('d', 4, 'HELD'),
+    ]);
     expect(tickets.counts()).toEqual({ available: 2, held: 1, sold: 1, total: 4 });
 
     expect(tickets.apply({ id: 'a', status: 'SOLD', version: 10, statusChangedAt: at })).toBe('changed');
@@ -28,7 +21,7 @@ describe("a live hub's copy of an event", () => {
   });
 
   it('ignores a change that is late or repeated, in any order', () => {
-    const tickets = new EventTickets([row('a', 1)]);
+    const tickets = new EventTickets([ticketRow('a', 1)]);
     expect(tickets.apply({ id: 'a', status: 'SOLD', version: 5, statusChangedAt: at })).toBe('changed');
     expect(tickets.apply({ id: 'a', status: 'AVAILABLE', version: 3, statusChangedAt: at })).toBe('stale');
     expect(tickets.apply({ id: 'a', status: 'SOLD', version: 5, statusChangedAt: at })).toBe('stale');
@@ -37,18 +30,18 @@ describe("a live hub's copy of an event", () => {
   });
 
   it('leaves a change to an unknown ticket for a full row, which adds it to the counts', () => {
-    const tickets = new EventTickets([row('a', 1)]);
+    const tickets = new EventTickets([ticketRow('a', 1)]);
     expect(tickets.apply({ id: 'z', status: 'SOLD', version: 9, statusChangedAt: at })).toBe('unknown');
     expect(tickets.counts()).toEqual({ available: 1, held: 0, sold: 0, total: 1 });
-    expect(tickets.merge(row('z', 9, 'SOLD'))).toBe('changed');
-    expect(tickets.merge(row('a', 1))).toBe('stale');
+    expect(tickets.merge(ticketRow('z', 9, 'SOLD'))).toBe('changed');
+    expect(tickets.merge(ticketRow('a', 1))).toBe('stale');
     expect(tickets.counts()).toEqual({ available: 1, held: 0, sold: 1, total: 2 });
   });
 
   it('keeps the count and version sum of each block of positions in step with every change it applies', () => {
-    const at0 = { ...row('a', 1), position: 0 };
-    const at1 = { ...row('b', 2), position: CHECK_BLOCK - 1 };
-    const at2 = { ...row('c', 3), position: CHECK_BLOCK };
+    const at0 = { ...ticketRow('a', 1), position: 0 };
+    const at1 = { ...ticketRow('b', 2), position: CHECK_BLOCK - 1 };
+    const at2 = { ...ticketRow('c', 3), position: CHECK_BLOCK };
     const tickets = new EventTickets([at0, at1, at2]);
     expect(tickets.blockTotals()).toEqual(
       new Map([
@@ -59,7 +52,7 @@ describe("a live hub's copy of an event", () => {
     const before = tickets.blockTotals();
     tickets.apply({ id: 'b', status: 'SOLD', version: 10, statusChangedAt: at });
     tickets.apply({ id: 'b', status: 'AVAILABLE', version: 4, statusChangedAt: at }); // stale: no change
-    tickets.merge({ ...row('d', 7), position: 2 * CHECK_BLOCK + 5 });
+    tickets.merge({ ...ticketRow('d', 7), position: 2 * CHECK_BLOCK + 5 });
     expect(tickets.blockTotals()).toEqual(
       new Map([
         [0, { tickets: 2, versionSum: 1 + 10 }],
@@ -71,7 +64,7 @@ describe("a live hub's copy of an event", () => {
   });
 
   it('never changes a row it handed out, nor counts it returned', () => {
-    const tickets = new EventTickets([row('a', 1)]);
+    const tickets = new EventTickets([ticketRow('a', 1)]);
     const before = tickets.row('a');
     const counts = tickets.counts();
     tickets.apply({ id: 'a', status: 'SOLD', version: 2, statusChangedAt: at });

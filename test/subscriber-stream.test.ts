@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TicketRow } from '../src/db/schema.js';
 import { availabilityBatch, SlowSubscriberError, SubscriberStream } from '../src/events/subscriber-stream.js';
+import { ticketRow } from './helpers/ticket-row.js';
 
 const counts = (sold: number) => ({ available: 10 - sold, held: 0, sold, total: 10 });
-const ticket = (id: string, version: number, status: TicketRow['status'] = 'SOLD'): TicketRow => ({
-  id,
-  eventId: 'e',
-  section: 'S',
-  row: '1',
-  seat: id,
-  position: 0,
-  priceCents: 1,
-  status,
-  version,
-  statusChangedAt: null,
-});
+const ticket = (id: string, version: number, status: TicketRow['status'] = 'SOLD') => ticketRow(id, version, status);
 
 describe('subscribers in step with the feed', () => {
   it('all get the very same message object for a batch, whether they were waiting or read it later', async () => {
