@@ -42,6 +42,10 @@ export function ticketsByIds(db: Db, ids: readonly string[]): Promise<TicketRow[
     .where(inArray(ticketsTable.id, [...ids]));
 }
 
+/** A ticket's block of `size` consecutive seat-map positions, in SQL. */
+const positionBlock = (size: number) =>
+  sql<number>`(${ticketsTable.position} / ${sql.raw(String(Math.trunc(size)))})::int`;
+
 /**
  * An event's tickets in blocks of `blockSize` consecutive positions: per block, how many and the sum
  * of their versions. A cheap check of a copy of them: one row per block, whatever the venue's size.
@@ -51,7 +55,7 @@ export async function ticketBlockTotals(
   eventId: string,
   blockSize: number,
 ): Promise<Map<number, { tickets: number; versionSum: number }>> {
-  const block = sql<number>`(${ticketsTable.position} / ${sql.raw(String(Math.trunc(blockSize)))})::int`;
+  const block = positionBlock(blockSize);
   const rows = await db
     .select({ block, tickets: count(), versionSum: sql<string>`sum(${ticketsTable.version})::text` })
     .from(ticketsTable)
@@ -68,11 +72,10 @@ export function ticketsOfEvent(
 ): Promise<TicketRow[]> {
   const inEvent = eq(ticketsTable.eventId, eventId);
   if (!blocks) return db.select().from(ticketsTable).where(inEvent);
-  const block = sql`(${ticketsTable.position} / ${sql.raw(String(Math.trunc(blocks.size)))})::int`;
   return db
     .select()
     .from(ticketsTable)
-    .where(and(inEvent, inArray(block, blocks.ids)));
+    .where(and(inEvent, inArray(positionBlock(blocks.size), blocks.ids)));
 }
 
 /** An event's tickets in seat-map order, optionally only those with one status. */

@@ -91,7 +91,10 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
     }, options.windowMs);
   };
 
+  // Called only once the feed has its copy (after `load`).
   const resync = async (feed: Feed) => {
+    const tickets = feed.tickets;
+    if (!tickets) return;
     if (feed.resyncing) {
       feed.resyncAgain = true;
       return;
@@ -102,9 +105,9 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
         feed.resyncAgain = false;
         // The copy's totals, taken before the query starts: every version in them was committed
         // before its snapshot, so a block whose totals differ is one the copy has missed a change of.
-        const held = feed.tickets?.blockTotals();
+        const held = tickets.blockTotals();
         const current = await ticketBlockTotals(db, feed.eventId, CHECK_BLOCK);
-        if (feed.closed || !feed.tickets || !held) return;
+        if (feed.closed) return;
         const differ = [...current]
           .filter(([block, totals]) => {
             const mine = held.get(block);
@@ -115,7 +118,7 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
         blocksRead += differ.length;
         const rows = await ticketsOfEvent(db, feed.eventId, { size: CHECK_BLOCK, ids: differ });
         if (feed.closed) return;
-        for (const row of rows) if (feed.tickets.merge(row) === 'changed') feed.changed.add(row.id);
+        for (const row of rows) if (tickets.merge(row) === 'changed') feed.changed.add(row.id);
       } while (feed.resyncAgain && !feed.closed);
     } catch (error) {
       options.onError(error);

@@ -12,8 +12,8 @@ export interface TicketState {
 /** Tickets are checked against the database in blocks of this many consecutive seat-map positions. */
 export const CHECK_BLOCK = 256;
 
-/** The block of a seat-map position. */
-export const blockOf = (position: number): number => Math.floor(position / CHECK_BLOCK);
+/** The block of a seat-map position (as `ticketBlockTotals` computes it in SQL). */
+const blockOf = (position: number): number => Math.floor(position / CHECK_BLOCK);
 
 /** How many tickets a block holds and the sum of their versions, by block. */
 export type BlockTotals = Map<number, { tickets: number; versionSum: number }>;
