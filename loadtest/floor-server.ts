@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { Result as RedisResult } from 'ioredis';
-import { closeRedis, createRedis } from '../src/redis/client.js';
+import { closeRedis, createRedis } from '../src/infra/redis-client.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {

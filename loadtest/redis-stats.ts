@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
+import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
 
 /** Calls per command since the Redis server started (`INFO commandstats`). */
 export type CommandCounts = Map<string, number>;

@@ -1,17 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier } from './auth/tokens.js';
-import { type Backends, createBackends } from './backends.js';
 import { createSaleSettingsCache } from './catalog/sale-settings.js';
 import type { Config } from './config.js';
-import type { AppServices } from './context.js';
+import { contenders } from './contenders/index.js';
 import { createAvailabilityHub } from './events/availability-hub.js';
+import type { AppServices } from './graphql/context.js';
 import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
-import { attachGraphQLWs } from './graphql-ws.js';
-import { limitBodySize } from './http/body-limit.js';
+import { type Backends, createBackends } from './infra/backends.js';
 import { consoleLogger, type Logger } from './logger.js';
-import type { PurchaseHooks } from './sales/purchase.js';
-import { selectPurchaseStrategy } from './sales/strategies.js';
+import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
+import { createPurchaseService } from './sales/purchase-service.js';
+import { limitBodySize } from './transport/body-limit.js';
+import { attachGraphQLWs } from './transport/graphql-ws.js';
 
 /** What {@link createApp} needs; everything else comes from `config`. */
 export interface AppOptions {
@@ -46,29 +47,30 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const saleSettings = createSaleSettingsCache(db, config.saleSettingsTtlMs);
   const stopHearingSales = await backends.bus.onSaleChanged((eventId) => saleSettings.invalidate(eventId));
+  const onLockError = (error: unknown) => logger.warn('ticket lock: release or sold mark failed', error);
+  const { purchaseStrategy } = config;
+  const sell =
+    purchaseStrategy === 'redis-lock'
+      ? createLockedSale({
+          lock: backends.lock,
+          saleSettings,
+          inFlightWaitMs: config.lockTtlMs,
+          onLockError,
+          hooks: options.hooks,
+        })
+      : contenders[purchaseStrategy];
   const services: AppServices = {
     db,
     availability,
     verifyToken: createTokenVerifier(config.jwtSecret),
-    purchaseTickets: selectPurchaseStrategy(config.purchaseStrategy),
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
-    purchase: {
+    purchases: createPurchaseService(db, {
       lock: backends.lock,
-      saleSettings,
       attempts: backends.attempts,
-      inFlightWaitMs: config.lockTtlMs,
-      hooks: options.hooks,
-      onLockError: (error) => logger.warn('ticket lock: release or sold mark failed', error),
-      onTicketChanged: (ticket) =>
-        availability.publish(ticket.eventId, [
-          {
-            id: ticket.id,
-            status: ticket.status,
-            version: ticket.version,
-            statusChangedAt: ticket.statusChangedAt?.toISOString() ?? null,
-          },
-        ]),
-    },
+      sell,
+      publish: availability.publish,
+      onLockError,
+    }),
   };
   const yoga = createGraphQLServer(config, services, logger);
   const server: Server = createServer(limitBodySize(yoga, config.maxBodyBytes));

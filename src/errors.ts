@@ -39,3 +39,14 @@ export class InvalidInputError extends ExpectedError {
     this.name = 'InvalidInputError';
   }
 }
+
+/**
+ * A request that breaks an input rule which has no typed member in the operation's result (a seat
+ * count, an idempotency key's length). The GraphQL layer answers it as `BAD_USER_INPUT`.
+ */
+export class BadRequestError extends ExpectedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadRequestError';
+  }
+}

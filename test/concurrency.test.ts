@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
-import { SOLD_MARK } from '../src/locks/ticket-lock.js';
+import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
+import { SOLD_MARK } from '../src/infra/ticket-lock.js';
 import { createTestEvent, purchase, startTwoInstances, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
-import { SOLD_MARK, soldMark } from '../src/locks/ticket-lock.js';
+import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
+import { SOLD_MARK, soldMark } from '../src/infra/ticket-lock.js';
 import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';

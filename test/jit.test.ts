@@ -1,7 +1,7 @@
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useJitForRepeatedOperations } from '../src/graphql/jit.js';
+import { useJitForRepeatedOperations } from '../src/transport/jit.js';
 
 // Which executor ran a resolver, read off its stack: the standard one is @graphql-tools/executor,
 // graphql-jit runs code it generated and never enters that package.

@@ -3,8 +3,8 @@ import { count, eq, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketsTable } from '../src/db/schema.js';
-import type { TicketChange } from '../src/events/ticket-change-bus.js';
 import { decodeGlobalId } from '../src/graphql/global-id.js';
+import { availabilityChannel } from '../src/infra/ticket-change-bus.js';
 import {
   type BackendKind,
   createTestEvent,
@@ -136,8 +136,11 @@ describe("the live hub's messages on Postgres", () => {
         .set({ status: 'SOLD', version: sql`nextval('ticket_version_seq')`, statusChangedAt: sql`clock_timestamp()` })
         .where(eq(ticketsTable.id, rawTicketIds[0] as string))
         .returning();
-      const old = { id: sold?.id, status: sold?.status, version: sold?.version } as unknown as TicketChange;
-      api.app.services.availability.publish(decodeGlobalId(eventId).id, [old]);
+      // Straight onto the channel, as an older instance wrote it: no change time.
+      const old = { id: sold?.id, status: sold?.status, version: sold?.version };
+      const publisher = new Redis(TEST_REDIS_URL);
+      await publisher.publish(availabilityChannel(api.redisPrefix, decodeGlobalId(eventId).id), JSON.stringify([old]));
+      publisher.disconnect();
       await live.until((messages) => messages.some((m) => m.sold === 1));
       expect(live.messages.at(-1)?.changedTickets).toEqual([
         {

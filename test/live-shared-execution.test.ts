@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import { createSchema, createYoga, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useSharedSubscriptionExecution } from '../src/graphql/shared-execution.js';
+import { useSharedSubscriptionExecution } from '../src/transport/shared-execution.js';
 import { createTestEvent, purchase, startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { AVAILABILITY } from './helpers/live.js';

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createPayloadJson } from '../src/graphql/payload-json.js';
+import { createPayloadJson } from '../src/transport/payload-json.js';
 
 // What graphql-ws does with a next message: stringify it, then send the text.
 const message = (id: string, payload: unknown) => JSON.stringify({ id, type: 'next', payload });

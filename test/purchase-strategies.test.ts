@@ -1,15 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PURCHASE_STRATEGIES } from '../src/config.js';
+import { createSaleSettingsCache } from '../src/catalog/sale-settings.js';
+import type { TicketChange } from '../src/catalog/ticket-change.js';
+import { PURCHASE_STRATEGIES, type PurchaseStrategyName } from '../src/config.js';
+import { contenders } from '../src/contenders/index.js';
 import { decodeGlobalId } from '../src/graphql/global-id.js';
 import { RateLimitedError } from '../src/sales/errors.js';
-import type { PurchaseDeps } from '../src/sales/purchase.js';
-import type { ChangedTicket } from '../src/sales/storage.js';
-import { purchaseStrategies, selectPurchaseStrategy } from '../src/sales/strategies.js';
+import { createLockedSale } from '../src/sales/locked-sale.js';
+import { createPurchaseService } from '../src/sales/purchase-service.js';
+import type { SellSeats } from '../src/sales/settle.js';
 import { createTestEvent, purchase, startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
 import { createRuledEvent, purchaseMany } from './helpers/sales.js';
+
+/** The way to sell a strategy names, over a test app's lock and database. */
+function sellerOf(strategy: PurchaseStrategyName, testApp: TestApp): SellSeats {
+  if (strategy !== 'redis-lock') return contenders[strategy];
+  return createLockedSale({
+    lock: testApp.app.backends.lock,
+    saleSettings: createSaleSettingsCache(testApp.app.services.db, 1000),
+    inFlightWaitMs: 5000,
+    onLockError: (error) => {
+      throw error;
+    },
+  });
+}
 
 // Every strategy the load test compares must be correct before its speed means anything.
 // Real Postgres and Redis; one app per strategy on one shared database.
@@ -79,33 +95,35 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     await expectSaleInvariants(testApp.app.services.db);
   });
 
-  it('tells onTicketChanged about the sale once, after the commit, and reports an unknown ticket as NotFound', async () => {
+  it('publishes the sale once, after the commit, and reports an unknown ticket as NotFound', async () => {
     const created = await createTestEvent(testApp.app, { seats: 1 });
-    const ticketId = created.rawTicketIds[0] as string;
-    const eventId = decodeGlobalId(created.eventId).id;
-    const changes: ChangedTicket[] = [];
-    const deps = { ...testApp.app.services.purchase, onTicketChanged: (t: ChangedTicket) => changes.push(t) };
-    const buy = purchaseStrategies[strategy];
+    const ticket = { eventId: decodeGlobalId(created.eventId).id, ticketId: created.rawTicketIds[0] as string };
+    const changes: TicketChange[] = [];
     const { db } = testApp.app.services;
+    const purchases = createPurchaseService(db, {
+      lock: testApp.app.backends.lock,
+      attempts: undefined,
+      sell: sellerOf(strategy, testApp),
+      publish: (_eventId, changed) => changes.push(...changed),
+      onLockError: () => {},
+    });
 
-    const order = await buy(db, deps, { eventId, ticketIds: [ticketId], customerId: `${strategy}-direct` });
+    const order = await purchases.purchaseTickets({ tickets: [ticket], customerId: `${strategy}-direct` });
     expect(order.customerId).toBe(`${strategy}-direct`);
     expect(changes).toHaveLength(1);
-    expect(changes[0]).toMatchObject({ id: ticketId, status: 'SOLD' });
-    const [row] = await database.sql<{ version: string }[]>`select version from tickets where id = ${ticketId}`;
+    expect(changes[0]).toMatchObject({ id: ticket.ticketId, eventId: ticket.eventId, status: 'SOLD' });
+    const [row] = await database.sql<{ version: string }[]>`select version from tickets where id = ${ticket.ticketId}`;
     expect(Number(row?.version)).toBe(changes[0]?.version);
 
     await expect(
-      buy(db, deps, { eventId, ticketIds: [ticketId], customerId: `${strategy}-late` }),
+      purchases.purchaseTickets({ tickets: [ticket], customerId: `${strategy}-late` }),
     ).rejects.toMatchObject({
       name: 'TicketsUnavailableError',
-      tickets: [{ ticketId, reason: 'SOLD' }],
+      tickets: [{ ticketId: ticket.ticketId, reason: 'SOLD' }],
     });
     await expect(
-      buy(db, deps, { eventId, ticketIds: [randomUUID()], customerId: `${strategy}-lost` }),
-    ).rejects.toMatchObject({
-      name: 'NotFoundError',
-    });
+      purchases.purchaseTicket({ ticket: { ...ticket, ticketId: randomUUID() }, customerId: `${strategy}-lost` }),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
     expect(changes).toHaveLength(1);
     await expectSaleInvariants(db);
   });
@@ -113,20 +131,68 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
 
 // The attempt budget sits in front of whichever strategy is selected: a spent budget refuses before
 // the strategy runs (a strategy that ran would touch the database, which here does not exist).
-describe.each(PURCHASE_STRATEGIES)('the attempt budget in front of %s', (strategy) => {
-  it('refuses with RateLimited and never calls the strategy', async () => {
+describe('the purchase service', () => {
+  it('takes the attempt budget before the strategy, and refuses with RateLimited without calling it', async () => {
     const taken: string[] = [];
-    const deps = {
+    const sold: string[] = [];
+    const purchases = createPurchaseService(undefined as never, {
+      lock: undefined as never,
       attempts: {
-        take: async (customerId: string) => {
+        take: async (customerId) => {
           taken.push(customerId);
-          throw new RateLimitedError(1000);
+          return 1000;
         },
       },
-    } as unknown as PurchaseDeps;
-    const buy = selectPurchaseStrategy(strategy);
-    const input = { eventId: randomUUID(), ticketIds: [randomUUID()], customerId: 'spent' };
-    await expect(buy(undefined as never, deps, input)).rejects.toBeInstanceOf(RateLimitedError);
+      sell: async (_db, request) => {
+        sold.push(request.customerId);
+        throw new Error('the strategy ran');
+      },
+      publish: () => {},
+      onLockError: () => {},
+    });
+    const ticket = { eventId: randomUUID(), ticketId: randomUUID() };
+    await expect(purchases.purchaseTicket({ ticket, customerId: 'spent' })).rejects.toBeInstanceOf(RateLimitedError);
     expect(taken).toEqual(['spent']);
+    expect(sold).toEqual([]);
+  });
+
+  it('applies the input rules before the budget: seat count, one event, key length; seats de-duplicated', async () => {
+    const requests: string[][] = [];
+    const purchases = createPurchaseService(undefined as never, {
+      lock: undefined as never,
+      attempts: {
+        take: async () => {
+          requests.push([]);
+          return 0;
+        },
+      },
+      sell: async (_db, request) => {
+        requests.push(request.ticketIds);
+        throw new Error('stop here');
+      },
+      publish: () => {},
+      onLockError: () => {},
+    });
+    const eventId = randomUUID();
+    const key = (ticketId: string, event = eventId) => ({ eventId: event, ticketId });
+    await expect(purchases.purchaseTickets({ tickets: [], customerId: 'c' })).rejects.toMatchObject({
+      name: 'BadRequestError',
+    });
+    const eleven = Array.from({ length: 11 }, () => key(randomUUID()));
+    await expect(purchases.purchaseTickets({ tickets: eleven, customerId: 'c' })).rejects.toMatchObject({
+      name: 'BadRequestError',
+    });
+    await expect(
+      purchases.purchaseTickets({ tickets: [key('a'), key('b', randomUUID())], customerId: 'c' }),
+    ).rejects.toMatchObject({ message: 'ticketIds must all belong to one event.' });
+    await expect(
+      purchases.purchaseTickets({ tickets: [key('a')], customerId: 'c', idempotencyKey: 'x'.repeat(201) }),
+    ).rejects.toMatchObject({ name: 'BadRequestError' });
+    expect(requests).toEqual([]);
+
+    await expect(
+      purchases.purchaseTickets({ tickets: [key('b'), key('a'), key('b')], customerId: 'c' }),
+    ).rejects.toThrow('stop here');
+    expect(requests).toEqual([[], ['a', 'b']]);
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
-import { ticketLockKey } from '../src/locks/redis-ticket-lock.js';
+import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
 import { purchase, startTwoInstances, type TestApp, tokenFor } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';

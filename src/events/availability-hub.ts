@@ -1,9 +1,10 @@
 import { ticketBlockTotals, ticketsOfEvent } from '../catalog/storage.js';
+import type { TicketChange } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
 import type { TicketRow } from '../db/schema.js';
+import type { TicketChangeBus } from '../infra/ticket-change-bus.js';
 import { CHECK_BLOCK, EventTickets } from './event-tickets.js';
 import { availabilityBatch, SubscriberStream } from './subscriber-stream.js';
-import type { TicketChange, TicketChangeBus } from './ticket-change-bus.js';
 
 /** Tuning of the live stream. */
 export interface AvailabilityHubOptions {
@@ -37,6 +38,8 @@ interface Feed {
   tickets: EventTickets | undefined;
   /** Changes heard before that read, applied after it. */
   early: TicketChange[];
+  /** Whether a change heard before that read could not be read (see ChangeListener). */
+  earlyIncomplete: boolean;
   changed: Set<string>;
   timer: NodeJS.Timeout | undefined;
   resyncTimer: NodeJS.Timeout | undefined;
@@ -128,20 +131,16 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
     }
   };
 
-  const hear = (feed: Feed, changes: readonly TicketChange[]) => {
+  const hear = (feed: Feed, changes: readonly TicketChange[], incomplete: boolean) => {
     const tickets = feed.tickets;
     if (!tickets) {
       feed.early.push(...changes);
+      feed.earlyIncomplete ||= incomplete;
       return;
     }
-    let missing = false;
+    let missing = incomplete;
     for (const change of changes) {
-      const { statusChangedAt } = change;
-      // A message without the change time (from an instance older than this one) is read back instead.
-      const applied =
-        typeof statusChangedAt === 'string' || statusChangedAt === null
-          ? tickets.apply({ ...change, statusChangedAt: statusChangedAt === null ? null : new Date(statusChangedAt) })
-          : 'unknown';
+      const applied = tickets.apply(change);
       if (applied === 'changed') feed.changed.add(change.id);
       else if (applied === 'unknown') missing = true;
     }
@@ -150,14 +149,14 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
   };
 
   const load = async (feed: Feed) => {
-    const unlisten = await bus.listen(feed.eventId, (changes) => hear(feed, changes));
+    const unlisten = await bus.listen(feed.eventId, (changes, incomplete) => hear(feed, changes, incomplete));
     if (feed.closed) return unlisten();
     feed.unlisten = unlisten;
     // Read only once the bus subscription is live: whatever commits after the read is sure to arrive.
     const rows = await ticketsOfEvent(db, feed.eventId);
     if (feed.closed) return;
     feed.tickets = new EventTickets(rows);
-    hear(feed, feed.early.splice(0));
+    hear(feed, feed.early.splice(0), feed.earlyIncomplete);
     feed.resyncTimer = setInterval(() => void resync(feed), options.resyncMs);
     feed.resyncTimer.unref();
   };
@@ -168,6 +167,7 @@ export function createAvailabilityHub(db: Db, bus: TicketChangeBus, options: Ava
       subscribers: new Set(),
       tickets: undefined,
       early: [],
+      earlyIncomplete: false,
       changed: new Set(),
       timer: undefined,
       resyncTimer: undefined,

@@ -1,13 +1,6 @@
 import type { Availability } from '../catalog/storage.js';
+import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketRow, TicketStatus } from '../db/schema.js';
-
-/** A ticket's new state, as a committed change reports it. */
-export interface TicketState {
-  id: string;
-  status: TicketStatus;
-  version: number;
-  statusChangedAt: Date | null;
-}
 
 /** Tickets are checked against the database in blocks of this many consecutive seat-map positions. */
 export const CHECK_BLOCK = 256;
@@ -43,7 +36,7 @@ export class EventTickets {
   }
 
   /** Applies a change to a known ticket; an unknown one is left for a full row to add. */
-  apply(state: TicketState): Applied {
+  apply(state: Pick<TicketChange, 'id' | 'status' | 'version' | 'statusChangedAt'>): Applied {
     const known = this.rows.get(state.id);
     if (!known) return 'unknown';
     if (state.version <= known.version) return 'stale';

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { decodeGlobalId, encodeGlobalId } from './global-id.js';
 
 /** The one SchemaBuilder. Types live in ./types, one file each. */

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { ticketKey } from '../catalog/ticket-key.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,17 +28,6 @@ export function decodeGlobalId(globalId: string): { typename: string; id: string
   const wellFormed = parts.length === (typename === 'Ticket' ? 2 : 1) && parts.every((part) => UUID.test(part));
   if (separator < 1 || !/^[A-Za-z]+$/.test(typename) || !wellFormed) throw malformed(globalId);
   return { typename, id: id.toLowerCase() };
-}
-
-/** A ticket's node key: its event and its own id, so a purchase knows the event without a query. */
-export function ticketKey(ticket: { id: string; eventId: string }): string {
-  return `${ticket.eventId}/${ticket.id}`;
-}
-
-/** Splits a ticket node key (already validated by {@link decodeGlobalId}). */
-export function parseTicketKey(key: string): { eventId: string; ticketId: string } {
-  const [eventId = '', ticketId = ''] = key.split('/');
-  return { eventId, ticketId };
 }
 
 /** The global id of a ticket. */

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
+import { ordersOfCustomerByIds, ticketsOfOrders } from '../catalog/orders.js';
 import { type Availability, availabilityByEventIds, eventsByIds, ticketsByIds } from '../catalog/storage.js';
 import type { Db } from '../db/client.js';
 import type { EventRow, OrderRow, TicketRow } from '../db/schema.js';
-import { ordersOfCustomerByIds, ticketsOfOrders } from '../sales/orders.js';
 
 /** Per-request batch loaders, so a seat map of 500 tickets costs one query per kind, not 500. */
 export interface Loaders {

@@ -4,13 +4,14 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.js';
-import { type AppServices, authorizationOf, type Context, createContext, type InitialContext } from '../context.js';
+import { BadRequestError } from '../errors.js';
 import { SlowSubscriberError } from '../events/subscriber-stream.js';
 import type { Logger } from '../logger.js';
 import { RateLimitedError } from '../sales/errors.js';
-import { useJitForRepeatedOperations } from './jit.js';
+import { useJitForRepeatedOperations } from '../transport/jit.js';
+import { useSharedSubscriptionExecution } from '../transport/shared-execution.js';
+import { type AppServices, authorizationOf, type Context, createContext, type InitialContext } from './context.js';
 import { schema } from './schema.js';
-import { useSharedSubscriptionExecution } from './shared-execution.js';
 import { VIEWER_INDEPENDENT_AVAILABILITY_FIELDS } from './types/availability.js';
 
 /** The GraphQL server as one value: yoga plus our plugins. */
@@ -41,6 +42,9 @@ function exposeKnownErrors(error: unknown, message: string, isDev?: boolean): Er
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof SlowSubscriberError) {
     return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
+  }
+  if (original instanceof BadRequestError) {
+    return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   if (original instanceof RateLimitedError) {
     const retryAfterSeconds = Math.max(1, Math.ceil(original.retryAfterMs / 1000));

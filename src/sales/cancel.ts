@@ -1,39 +1,27 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/tokens.js';
+import { changedTicketColumns, releasedTicketValues } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
-import {
-  customerEventTicketsTable,
-  eventsTable,
-  type OrderRow,
-  ordersTable,
-  orderTicketsTable,
-  ticketsTable,
-} from '../db/schema.js';
+import { customerEventTicketsTable, eventsTable, ordersTable, orderTicketsTable, ticketsTable } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import type { TicketLock } from '../locks/ticket-lock.js';
+import type { TicketLock } from '../infra/ticket-lock.js';
 import { OrderNotCancellableError } from './errors.js';
-import { type ChangedTicket, changedTicketColumns, releasedTicketValues } from './storage.js';
-
-/** What a cancellation needs besides the database. */
-export interface CancelDeps {
-  lock: TicketLock;
-  onTicketChanged?: (ticket: ChangedTicket) => void;
-  onLockError?: (error: unknown) => void;
-}
+import type { Sale } from './settle.js';
 
 /**
  * Cancels an order: an organizer may cancel any, a buyer their own until the event starts. In one
  * transaction the order is marked CANCELLED, its lines released, its seats set AVAILABLE with new
  * versions, and the buyer's count for the event lowered. Then the seats' Redis keys are cleared
- * (sold mark or a late holder's lock, see TicketLock.reopen) and the change is published, so seat maps see the seats come back. Cancelling twice is harmless.
+ * (sold mark or a late holder's lock, see TicketLock.reopen). The caller publishes the changes, so
+ * seat maps see the seats come back. Cancelling twice is harmless.
  *
  * @throws NotFoundError (no such order, or not yours) or OrderNotCancellableError.
  */
 export async function cancelOrder(
   db: Db,
-  deps: CancelDeps,
+  deps: { lock: TicketLock; onLockError: (error: unknown) => void },
   input: { orderId: string; viewer: Viewer },
-): Promise<OrderRow> {
+): Promise<Sale> {
   const { order, released } = await db.transaction(async (tx) => {
     const [row] = await tx
       .select({ order: ordersTable, startsAt: eventsTable.startsAt })
@@ -81,9 +69,6 @@ export async function cancelOrder(
     return { order: cancelled, released: tickets };
   });
 
-  await Promise.all(
-    released.map((ticket) => deps.lock.reopen(ticket.id).catch((error: unknown) => deps.onLockError?.(error))),
-  );
-  for (const ticket of released) deps.onTicketChanged?.(ticket);
-  return order;
+  await Promise.all(released.map((ticket) => deps.lock.reopen(ticket.id).catch(deps.onLockError)));
+  return { order, changed: released };
 }

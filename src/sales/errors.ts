@@ -1,3 +1,5 @@
+import { type SaleSettings, saleStateAt } from '../catalog/sale-settings.js';
+import { ticketKey } from '../catalog/ticket-key.js';
 import { ExpectedError, NotFoundError } from '../errors.js';
 
 export { type InputProblem, InvalidInputError, NotFoundError } from '../errors.js';
@@ -26,7 +28,7 @@ export class TicketUnavailableError extends ExpectedError {
 
 /** The NotFound for a ticket, keyed as the Ticket node is (`eventId/ticketId`). */
 export function ticketNotFound(eventId: string, ticketId: string): NotFoundError {
-  return new NotFoundError(`${eventId}/${ticketId}`, 'Ticket');
+  return new NotFoundError(ticketKey({ eventId, id: ticketId }), 'Ticket');
 }
 
 /** One seat of a multi-seat purchase that could not be had, and why. */
@@ -62,6 +64,13 @@ export class SaleClosedError extends ExpectedError {
   }
 }
 
+/** Why the sale window refuses a purchase at `now`, or undefined when it is open. */
+export function saleWindowError(settings: SaleSettings, now: Date): SaleNotOpenError | SaleClosedError | undefined {
+  const state = saleStateAt(settings, now);
+  if (state.open) return undefined;
+  return 'opensAt' in state ? new SaleNotOpenError(state.opensAt) : new SaleClosedError(state.closedAt);
+}
+
 /** This purchase would take the customer past the event's per-customer limit. */
 export class PurchaseLimitReachedError extends ExpectedError {
   constructor(
@@ -90,10 +99,4 @@ export class OrderNotCancellableError extends ExpectedError {
     super(message);
     this.name = 'OrderNotCancellableError';
   }
-}
-
-/** A one-seat purchase reports its refusal as TicketUnavailable rather than a list of one. */
-export function asSingleSeatError(error: unknown): unknown {
-  const [only] = error instanceof TicketsUnavailableError ? error.tickets : [];
-  return only ? new TicketUnavailableError(only.ticketId, only.reason, only.eventId) : error;
 }

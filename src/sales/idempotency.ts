@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/client.js';
-import type { OrderRow } from '../db/schema.js';
 import { ExpectedError } from '../errors.js';
-import type { TicketLock } from '../locks/ticket-lock.js';
+import type { TicketLock } from '../infra/ticket-lock.js';
 import { TicketsUnavailableError } from './errors.js';
 import { orderByIdempotencyKey } from './sale-transaction.js';
+import type { Sale } from './settle.js';
 
 /** The lock id that marks a keyed purchase in flight (a namespace apart from ticket ids). */
 const inFlightId = (customerId: string, key: string) => `idempotency:${customerId}:${key}`;
@@ -38,15 +38,15 @@ export async function oncePerKey(
   db: Db,
   lock: TicketLock,
   request: { customerId: string; key: string; waitMs: number },
-  buy: () => Promise<OrderRow>,
-): Promise<OrderRow> {
+  buy: () => Promise<Sale>,
+): Promise<Sale> {
   const lease = await lock.acquire(inFlightId(request.customerId, request.key));
   if (!lease.acquired) {
     const deadline = Date.now() + request.waitMs;
     while (Date.now() < deadline) {
       await sleep(25);
       const twins = await orderByIdempotencyKey(db, request.customerId, request.key);
-      if (twins) return twins;
+      if (twins) return { order: twins, changed: [] };
     }
     // The twin failed or stalled: try for real; the unique index still allows one order per key.
   }
@@ -55,7 +55,7 @@ export async function oncePerKey(
   } catch (error) {
     if (!(error instanceof ExpectedError) || lostToAnotherBuyer(error, request.customerId)) throw error;
     const earlier = await orderByIdempotencyKey(db, request.customerId, request.key);
-    if (earlier) return earlier;
+    if (earlier) return { order: earlier, changed: [] };
     throw error;
   } finally {
     if (lease.acquired) await lock.release(lease.lease).catch(() => {});

@@ -1,15 +1,9 @@
-import { readSaleSettings, saleStateAt } from '../catalog/sale-settings.js';
+import { readSaleSettings } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import { type TicketStatus, ticketsTable } from '../db/schema.js';
-import {
-  SaleClosedError,
-  SaleNotOpenError,
-  TicketsUnavailableError,
-  ticketNotFound,
-  type UnavailableTicket,
-} from './errors.js';
+import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
 import { requestedSeats } from './requested-seats.js';
-import type { SaleRequest } from './sale-transaction.js';
+import type { SaleRequest } from './sale-request.js';
 
 /**
  * Why a sale transaction changed nothing, read after its rollback (only refused buyers pay for
@@ -19,9 +13,8 @@ export async function explainRefusal(db: Db, request: SaleRequest, now: Date): P
   const settings = await readSaleSettings(db, request.eventId);
   const firstId = request.ticketIds[0] ?? '';
   if (!settings) return ticketNotFound(request.eventId, firstId);
-  const state = saleStateAt(settings, now);
-  if (!state.open)
-    return 'opensAt' in state ? new SaleNotOpenError(state.opensAt) : new SaleClosedError(state.closedAt);
+  const closed = saleWindowError(settings, now);
+  if (closed) return closed;
 
   const rows = await db
     .select({ id: ticketsTable.id, status: ticketsTable.status })

@@ -1,6 +1,6 @@
 import { and, inArray, type SQL, sql } from 'drizzle-orm';
 import { ticketsTable } from '../db/schema.js';
-import type { SaleRequest } from './sale-transaction.js';
+import type { SaleRequest } from './sale-request.js';
 
 /**
  * The request's seats, found by primary key only. The event test is wrapped in `IS TRUE` so that no

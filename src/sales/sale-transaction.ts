@@ -1,41 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
+import type { TicketChange } from '../catalog/ticket-change.js';
 import { type Db, queryPreparedRows } from '../db/client.js';
 import { customerEventTicketsTable, type OrderRow, ordersTable } from '../db/schema.js';
-import type { ChangedTicket } from './storage.js';
-
-/** One all-or-nothing sale of some seats of one event to one customer. */
-export interface SaleRequest {
-  eventId: string;
-  /** Distinct, sorted: rows are locked in this order, so overlapping sales cannot deadlock. */
-  ticketIds: string[];
-  customerId: string;
-  idempotencyKey?: string | undefined;
-}
-
-/** The request with its seats distinct and sorted, as {@link commitSale} needs them. */
-export function saleRequest(input: SaleRequest): SaleRequest {
-  return {
-    eventId: input.eventId,
-    ticketIds: [...new Set(input.ticketIds)].sort(),
-    customerId: input.customerId,
-    idempotencyKey: input.idempotencyKey,
-  };
-}
+import type { SaleRequest } from './sale-request.js';
 
 export type SaleResult =
-  | { kind: 'sold'; order: OrderRow; tickets: ChangedTicket[] }
+  | { kind: 'sold'; order: OrderRow; tickets: TicketChange[] }
   /** The customer already made this purchase with this idempotency key. */
   | { kind: 'duplicate'; order: OrderRow }
   | { kind: 'limit'; limit: number; held: number }
-  /** Some seat was not AVAILABLE, the sale was not open, or an id named nothing: ask `whyRefused`. */
+  /** Some seat was not AVAILABLE, the sale was not open, or an id named nothing: ask `explainRefusal`. */
   | { kind: 'refused' };
 
 /**
  * The whole sale as one statement, so it is one round trip and one implicit transaction. Each step
  * runs only if the one before it succeeded, so a refusal writes nothing and needs no rollback:
  *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open,
- *            found by primary key only (the `is true` keeps event indexes out: see requestedSeats);
+ *            found by primary key only (the `is true` keeps event indexes out: see requested-seats.ts);
  *   complete all of them? (all or nothing), and the event's per-customer limit;
  *   counted  raises the customer's count for the event only within the limit (the upsert serialises
  *            one customer's concurrent purchases on that row);
@@ -115,7 +97,7 @@ interface SaleRow {
   order_created_at: string | Date | null;
   order_status: OrderRow['status'] | null;
   id: string | null;
-  status: ChangedTicket['status'] | null;
+  status: TicketChange['status'] | null;
   version: string | number | bigint | null;
   status_changed_at: string | Date | null;
   price_cents: number | null;
@@ -141,7 +123,7 @@ export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResu
  */
 export async function runSale(db: Db, request: SaleRequest): Promise<SaleResult> {
   const orderId = randomUUID();
-  // One text per group size (the ids are an IN list), so at most MAX_SEATS_PER_PURCHASE prepared statements.
+  // One text per group size (the ids are an IN list), so at most PURCHASE_LIMITS.maxSeats prepared statements.
   const name = `flux_sale_${request.ticketIds.length}`;
   const rows = await queryPreparedRows<SaleRow>(db, name, saleStatement(request, orderId));
   const [first] = rows;
@@ -151,10 +133,10 @@ export async function runSale(db: Db, request: SaleRequest): Promise<SaleResult>
     // snapshot may predate a purchase it waited for, so read what the customer holds now.
     return { kind: 'limit', limit: first.lim ?? 0, held: await heldTickets(db, request) };
   }
-  const tickets: ChangedTicket[] = rows.map((row) => ({
+  const tickets: TicketChange[] = rows.map((row) => ({
     id: row.id as string,
     eventId: request.eventId,
-    status: row.status as ChangedTicket['status'],
+    status: row.status as TicketChange['status'],
     version: Number(row.version),
     statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
   }));

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { ticketsTable } from '../../src/db/schema.js';
 import { encodeGlobalId, ticketGlobalId } from '../../src/graphql/global-id.js';
 import { silentLogger } from '../../src/logger.js';
-import type { PurchaseHooks } from '../../src/sales/purchase.js';
+import type { PurchaseHooks } from '../../src/sales/locked-sale.js';
 import { TEST_JWT_SECRET, TEST_REDIS_URL } from './services.js';
 
 /** `real` is Postgres + Redis on loopback; `embedded` is PGlite + the in-process lock and pub/sub. */

@@ -1,5 +1,5 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
-import { ordersOfCustomer } from '../../sales/orders.js';
+import { ordersOfCustomer } from '../../catalog/orders.js';
 import { builder } from '../builder.js';
 import { CustomerRef, OrderRef } from './refs.js';
 

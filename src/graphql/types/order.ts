@@ -1,5 +1,4 @@
 import { NotFoundError } from '../../errors.js';
-import { cancelOrder } from '../../sales/cancel.js';
 import { OrderNotCancellableError } from '../../sales/errors.js';
 import { builder } from '../builder.js';
 import { EventRef, OrderRef, TicketRef } from './refs.js';
@@ -52,7 +51,7 @@ builder.mutationField('cancelOrder', (t) =>
     },
     resolve: (_root, { orderId }, context) => {
       const viewer = requireCustomer(context);
-      return cancelOrder(context.services.db, context.services.purchase, { orderId: orderId.id, viewer });
+      return context.services.purchases.cancelOrder({ orderId: orderId.id, viewer });
     },
   }),
 );

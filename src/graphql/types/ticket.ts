@@ -1,5 +1,5 @@
+import { parseTicketKey, ticketKey } from '../../catalog/ticket-key.js';
 import { builder } from '../builder.js';
-import { parseTicketKey, ticketKey } from '../global-id.js';
 import { EventRef, TicketRef } from './refs.js';
 
 /** The status of a seat. */

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../../auth/tokens.js';
-import type { Context } from '../../context.js';
+import type { Context } from '../context.js';
 
 /**
  * The signed-in caller, or UNAUTHENTICATED (HTTP 401). Guarded resolvers call this (or

@@ -3,8 +3,7 @@ import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import type { Context } from './context.js';
-import { createPayloadJson } from './graphql/payload-json.js';
+import { createPayloadJson } from './payload-json.js';
 
 type EnvelopedArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -15,7 +14,8 @@ type EnvelopedArgs = ExecutionArgs & {
  * goes through yoga's `getEnveloped`, so WebSocket requests get the same plugins, context (token from
  * `connectionParams.authorization`) and error masking as HTTP ones.
  */
-export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<string, never>, Context>) {
+// biome-ignore lint/suspicious/noExplicitAny: any yoga instance, whatever its context type
+export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<string, never>, any>) {
   const payloadJson = createPayloadJson();
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, WebSocket: payloadJson.Socket });
   const disposable = useServer<Record<string, unknown>>(

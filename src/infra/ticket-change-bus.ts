@@ -1,18 +1,14 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
+import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketStatus } from '../db/schema.js';
 
 /**
- * A committed status change of one ticket, as published between instances: all of the ticket that a
- * change can touch, so a listener needs no database read to pass it on.
+ * Hears an event's changes. `incomplete` is true when the message also held changes this instance
+ * could not read (a field missing, as from an older instance); those are left out, and the listener
+ * should read the event's tickets again.
  */
-export interface TicketChange {
-  id: string;
-  status: TicketStatus;
-  version: number;
-  /** ISO 8601, as JSON carries it. */
-  statusChangedAt: string | null;
-}
+export type ChangeListener = (changes: TicketChange[], incomplete: boolean) => void;
 
 /**
  * Carries ticket changes between instances, on one typed channel per event. `listen` resolves only
@@ -22,7 +18,7 @@ export interface TicketChangeBus {
   /** Fire-and-forget: call after the commit. Delivery is at most once (Redis pub/sub). */
   publish(eventId: string, changes: TicketChange[]): void;
   /** Subscribes to an event's changes; resolves with the function that unsubscribes. */
-  listen(eventId: string, listener: (changes: TicketChange[]) => void): Promise<() => void>;
+  listen(eventId: string, listener: ChangeListener): Promise<() => void>;
   /** Tells every instance that an event's sale window or limit changed. */
   publishSaleChanged(eventId: string): void;
   /** Hears {@link publishSaleChanged} from any instance, this one included. */
@@ -30,6 +26,37 @@ export interface TicketChangeBus {
 }
 
 type Listener = (event: Event) => void;
+
+/** A change as JSON carries it: the channel names the event, and the time is ISO 8601. */
+interface WireChange {
+  id: string;
+  status: TicketStatus;
+  version: number;
+  statusChangedAt: string | null;
+}
+
+function toWire(changes: readonly TicketChange[]): string {
+  const wire: WireChange[] = changes.map((c) => ({
+    id: c.id,
+    status: c.status,
+    version: c.version,
+    statusChangedAt: c.statusChangedAt === null ? null : c.statusChangedAt.toISOString(),
+  }));
+  return JSON.stringify(wire);
+}
+
+/** The changes of a message (already parsed by the event target), and whether any had to be left out. */
+function fromWire(eventId: string, message: unknown, listener: ChangeListener): void {
+  const changes: TicketChange[] = [];
+  let incomplete = !Array.isArray(message);
+  for (const raw of Array.isArray(message) ? (message as Partial<WireChange>[]) : []) {
+    const { id, status, version, statusChangedAt } = raw;
+    const when = typeof statusChangedAt === 'string' ? new Date(statusChangedAt) : statusChangedAt;
+    if (typeof id !== 'string' || typeof version !== 'number' || !status || when === undefined) incomplete = true;
+    else changes.push({ id, eventId, status, version, statusChangedAt: when });
+  }
+  listener(changes, incomplete);
+}
 
 /** The channel that carries sale-settings changes of every event. */
 export function saleSettingsChannel(prefix: string): string {
@@ -57,11 +84,11 @@ export function createRedisTicketChangeBus(
   return {
     publish(eventId, changes) {
       const channel = availabilityChannel(prefix, eventId);
-      connections.publisher.publish(channel, JSON.stringify(changes)).catch(onError);
+      connections.publisher.publish(channel, toWire(changes)).catch(onError);
     },
     async listen(eventId, listener) {
       const channel = availabilityChannel(prefix, eventId);
-      const callback: Listener = (event) => listener((event as CustomEvent<TicketChange[]>).detail);
+      const callback: Listener = (event) => fromWire(eventId, (event as CustomEvent<unknown>).detail, listener);
       target.addEventListener(channel, callback);
       // The event target does not await its SUBSCRIBE; subscribing again (a no-op for Redis) gives a
       // reply that arrives only once the channel is live.
@@ -89,7 +116,7 @@ export function createMemoryTicketChangeBus(): TicketChangeBus {
       target.dispatchEvent(new CustomEvent(eventId, { detail: changes }));
     },
     async listen(eventId, listener) {
-      const callback: Listener = (event) => listener((event as CustomEvent<TicketChange[]>).detail);
+      const callback: Listener = (event) => listener((event as CustomEvent<TicketChange[]>).detail, false);
       target.addEventListener(eventId, callback);
       return () => target.removeEventListener(eventId, callback);
     },

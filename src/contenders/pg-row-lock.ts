@@ -1,11 +1,10 @@
 import { asc } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
-import { type GuardRefusal, settleSale } from './pg-sale.js';
-import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { requestedSeats } from './requested-seats.js';
-import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-transaction.js';
+import { requestedSeats } from '../sales/requested-seats.js';
+import type { SaleRequest } from '../sales/sale-request.js';
+import { duplicateSale, runSale, type SaleResult } from '../sales/sale-transaction.js';
+import { type GuardRefusal, type Sale, settle } from '../sales/settle.js';
 
 /**
  * Comparison strategy `pg-row-lock`: pessimistic locking in Postgres alone. `SELECT … FOR UPDATE`
@@ -14,8 +13,7 @@ import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-tra
  * inside our transaction, so the same rules hold), the others wake to SOLD. Every attempt, winner or
  * not, costs a transaction and holds the row locks for its round trips.
  */
-export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
-  const request = saleRequest(input);
+export async function sellWithRowLock(db: Db, request: SaleRequest): Promise<Sale> {
   const outcome = await db
     .transaction(async (tx): Promise<SaleResult | GuardRefusal> => {
       const rows = await tx
@@ -30,5 +28,5 @@ export async function purchaseWithRowLock(db: Db, deps: PurchaseDeps, input: Pur
       return runSale(tx as unknown as Db, request);
     })
     .catch((error: unknown) => duplicateSale(db, request, error));
-  return settleSale(db, deps, request, outcome);
+  return settle(db, request, outcome);
 }

@@ -1,17 +1,15 @@
 import { GraphQLError } from 'graphql';
-import { bearerToken, InvalidTokenError, type TokenVerifier, type Viewer } from './auth/tokens.js';
-import type { Db } from './db/client.js';
-import type { AvailabilityHub } from './events/availability-hub.js';
-import { createLoaders, type Loaders } from './graphql/loaders.js';
-import type { PurchaseDeps } from './sales/purchase.js';
-import type { PurchaseStrategy } from './sales/strategies.js';
+import { bearerToken, InvalidTokenError, type TokenVerifier, type Viewer } from '../auth/tokens.js';
+import type { Db } from '../db/client.js';
+import type { AvailabilityHub } from '../events/availability-hub.js';
+import type { PurchaseService } from '../sales/purchase-service.js';
+import { createLoaders, type Loaders } from './loaders.js';
 
 /** Long-lived services an app instance hands to every request. */
 export interface AppServices {
   db: Db;
-  purchase: PurchaseDeps;
-  /** How seats are sold: the Redis lock unless the config picks a comparison strategy. */
-  purchaseTickets: PurchaseStrategy;
+  /** Buying and cancelling: the only door resolvers use for them. */
+  purchases: PurchaseService;
   verifyToken: TokenVerifier;
   availability: AvailabilityHub;
   /** Tells every instance an event's sale window or limit changed. */

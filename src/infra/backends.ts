@@ -1,17 +1,12 @@
-import type { Config } from './config.js';
-import { createDatabase, type Database } from './db/client.js';
-import { migrateDatabase } from './db/migrate.js';
-import {
-  createMemoryTicketChangeBus,
-  createRedisTicketChangeBus,
-  type TicketChangeBus,
-} from './events/ticket-change-bus.js';
-import { createMemoryTicketLock } from './locks/memory-ticket-lock.js';
-import { createRedisTicketLock } from './locks/redis-ticket-lock.js';
-import type { TicketLock } from './locks/ticket-lock.js';
-import { closeRedis, createRedis } from './redis/client.js';
-import { createAttemptLimiter } from './sales/attempt-limiter.js';
-import type { AttemptLimiter } from './sales/purchase.js';
+import type { Config } from '../config.js';
+import { createDatabase, type Database } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { type AttemptLimiter, createAttemptLimiter } from './attempt-limiter.js';
+import { createMemoryTicketLock } from './memory-ticket-lock.js';
+import { closeRedis, createRedis } from './redis-client.js';
+import { createRedisTicketLock } from './redis-ticket-lock.js';
+import { createMemoryTicketChangeBus, createRedisTicketChangeBus, type TicketChangeBus } from './ticket-change-bus.js';
+import type { TicketLock } from './ticket-lock.js';
 
 /** The stateful infrastructure of one app instance: Postgres or PGlite, Redis or in-process. */
 export interface Backends {

@@ -1,12 +1,11 @@
 import { and, asc, eq, or, TransactionRollbackError } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { OrderRow } from '../db/schema.js';
 import { ticketsTable } from '../db/schema.js';
-import { TicketsUnavailableError } from './errors.js';
-import { settleSale } from './pg-sale.js';
-import type { PurchaseDeps, PurchaseManyInput } from './purchase.js';
-import { requestedSeats } from './requested-seats.js';
-import { duplicateSale, runSale, type SaleResult, saleRequest } from './sale-transaction.js';
+import { TicketsUnavailableError } from '../sales/errors.js';
+import { requestedSeats } from '../sales/requested-seats.js';
+import type { SaleRequest } from '../sales/sale-request.js';
+import { duplicateSale, runSale, type SaleResult } from '../sales/sale-transaction.js';
+import { type Sale, settle } from '../sales/settle.js';
 
 /** Reads plus version-checked writes a buyer may make before being told the seats are contended. */
 export const OPTIMISTIC_ATTEMPTS = 3;
@@ -18,8 +17,7 @@ export const OPTIMISTIC_ATTEMPTS = 3;
  * back-off. A buyer who loses every round gets LOCKED. Then the product's sale (`runSale`, one
  * statement in the same transaction) applies the same rules as every other strategy.
  */
-export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: PurchaseManyInput): Promise<OrderRow> {
-  const request = saleRequest(input);
+export async function sellOptimistically(db: Db, request: SaleRequest): Promise<Sale> {
   const seats = requestedSeats(request);
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
     const seen = await db
@@ -28,7 +26,7 @@ export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: 
       .where(seats);
     const statuses = new Map(seen.map((row) => [row.id, row.status]));
     if (seen.length !== request.ticketIds.length || seen.some((row) => row.status !== 'AVAILABLE')) {
-      return settleSale(db, deps, request, { kind: 'guard', statuses });
+      return settle(db, request, { kind: 'guard', statuses });
     }
     const outcome = await db
       .transaction(async (tx): Promise<SaleResult | undefined> => {
@@ -53,7 +51,7 @@ export async function purchaseOptimistically(db: Db, deps: PurchaseDeps, input: 
         if (error instanceof TransactionRollbackError) return undefined;
         return duplicateSale(db, request, error);
       });
-    if (outcome) return settleSale(db, deps, request, outcome);
+    if (outcome) return settle(db, request, outcome);
   }
   throw new TicketsUnavailableError(
     request.ticketIds.map((ticketId) => ({ ticketId, eventId: request.eventId, reason: 'LOCKED' })),

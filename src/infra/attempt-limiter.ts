@@ -1,7 +1,5 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimitedError } from './errors.js';
-import type { AttemptLimiter } from './purchase.js';
 
 /** How many purchase attempts per customer per window. */
 export interface AttemptBudget {
@@ -9,9 +7,16 @@ export interface AttemptBudget {
   windowSeconds: number;
 }
 
+/** A customer's attempt budget. */
+export interface AttemptLimiter {
+  /** Takes one attempt: 0 when allowed, else the milliseconds until the budget allows one again. */
+  take(customerId: string): Promise<number>;
+}
+
 /**
- * The per-customer purchase budget, on rate-limiter-flexible (one atomic Redis script per attempt,
- * shared by every instance; or in process when embedded). It never touches Postgres.
+ * The per-customer attempt budget, on rate-limiter-flexible (one atomic Redis script per attempt,
+ * shared by every instance; or in process when embedded). It never touches Postgres. Undefined when
+ * the budget is turned off (`points` 0).
  */
 export function createAttemptLimiter(
   budget: AttemptBudget,
@@ -26,8 +31,9 @@ export function createAttemptLimiter(
     async take(customerId) {
       try {
         await limiter.consume(customerId);
+        return 0;
       } catch (error) {
-        if (error instanceof RateLimiterRes) throw new RateLimitedError(error.msBeforeNext);
+        if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
         throw error;
       }
     },
