@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { migrateUrl } from '../src/db/migrate.js';
@@ -5,9 +6,11 @@ import { databaseUrl, PG_ADMIN_URL, TEMPLATE_DATABASE, TEST_REDIS_URL } from './
 
 /**
  * Runs once per `vitest run`: proves Postgres and Redis answer (failing, never skipping, when
- * they do not) and builds the migrated template every test database is cloned from.
+ * they do not), builds the migrated template every test database is cloned from, and compiles
+ * `dist/` (the production start that process tests run).
  */
 export default async function setup(): Promise<void> {
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     await admin`select 1`;

@@ -45,7 +45,7 @@ describe('the newcomer path', () => {
   });
 
   it('refuses to start in production without DATABASE_URL, REDIS_URL and JWT_SECRET, naming each', async () => {
-    const server = startServer('node', ['--import', 'tsx', 'src/main.ts'], { NODE_ENV: 'production', PORT: '0' });
+    const server = startServer('node', ['dist/main.js'], { NODE_ENV: 'production', PORT: '0' });
     const { code } = await server.exited(20_000);
     expect(code).toBe(1);
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) expect(server.output()).toContain(name);
@@ -68,7 +68,7 @@ describe.each(['embedded', 'real'] as const)('SIGTERM on the %s backend', (kind)
         SEED_DEMO: 'true',
       });
     }
-    const server = startServer('node', ['--import', 'tsx', 'src/main.ts'], env);
+    const server = startServer('node', ['dist/main.js'], env);
     const { url } = await server.listening();
     const events = await fetch(url, {
       method: 'POST',

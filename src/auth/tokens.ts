@@ -24,13 +24,14 @@ export type TokenVerifier = (token: string) => Viewer;
 
 /**
  * Verifies HS256 tokens (signature, `exp` required and honoured) signed with `secret`, synchronously
- * through node:crypto (fast-jwt). jose goes through WebCrypto, which cost ~70 µs of CPU per token
- * against ~10-14 µs here; in a flash sale nearly every buyer arrives with a token not yet seen.
+ * through node:crypto (fast-jwt), which costs far less CPU per token than WebCrypto (jose); in a
+ * flash sale nearly every buyer arrives with a token not yet seen.
  * Verified tokens are remembered until their `exp` (at most `cacheSize`, least recently used
  * dropped first); failures never are. The cache is ours, keyed by the whole token string, signature
  * included, so only the exact bytes once verified are trusted again and any altered token is checked.
- * fast-jwt's own cache keys by a SHA-256 of the token, which was ~3.5 % of a hot-seat CPU profile;
- * giving it the token itself as the key makes it print a security warning at every start.
+ * fast-jwt's own cache keys by a SHA-256 of the token, which showed in hot-seat CPU profiles; giving
+ * it the token itself as the key makes it print a security warning at every start. Figures: the
+ * results log (loadtest/results/LOG.md).
  */
 export function createTokenVerifier(secret: string, cacheSize = 50_000): TokenVerifier {
   const verify = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'] });

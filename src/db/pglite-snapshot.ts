@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { MIGRATIONS_FOLDER } from './migrate.js';
+import { projectPath } from './project-root.js';
 
 /** Where migrated, empty PGlite data directories are kept between starts. */
-export const SNAPSHOT_DIR = fileURLToPath(new URL('../../node_modules/.cache/flux-order', import.meta.url));
+export const SNAPSHOT_DIR = projectPath('node_modules', '.cache', 'flux-order');
 
 /** A name that changes whenever the migrations or the PGlite version do. */
 async function snapshotFile(): Promise<string> {
   const hash = createHash('sha256');
   // The installed PGlite's own package.json: a data directory is only good for the version that wrote it.
-  hash.update(await readFile(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)));
+  hash.update(await readFile(projectPath('node_modules', '@electric-sql', 'pglite', 'package.json')));
   const files = (await readdir(MIGRATIONS_FOLDER, { recursive: true })).filter((f) => /\.(sql|json)$/.test(f)).sort();
   for (const file of files) hash.update(file).update(await readFile(join(MIGRATIONS_FOLDER, file)));
   return join(SNAPSHOT_DIR, `pglite-${hash.digest('hex').slice(0, 16)}.tar.gz`);

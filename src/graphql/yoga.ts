@@ -78,7 +78,7 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
     useSharedSubscriptionExecution(VIEWER_INDEPENDENT_AVAILABILITY_FIELDS),
-    // A purchase's CPU: ~5 % less through compiled code (loadtest/README, "Why the misses").
+    // Less CPU per repeated operation through compiled code (loadtest/results/LOG.md).
     useJitForRepeatedOperations({
       afterRuns: 3,
       onCompileError: (result) => logger.warn('graphql-jit could not compile an operation', result.errors),
@@ -90,9 +90,8 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     plugins,
     graphqlEndpoint: '/graphql',
     // The HTTP server refuses bodies over MAX_BODY_BYTES and bodies without a Content-Length before
-    // yoga sees them (src/http/body-limit.ts), and Node's parser never reads past Content-Length, so
-    // yoga's own limit, which pipes every body through a counting stream, would only cost CPU (~8 %
-    // of a hot-seat profile).
+    // yoga sees them (transport/body-limit.ts), and Node's parser never reads past Content-Length, so
+    // yoga's own limit, which pipes every body through a counting stream, would only cost CPU.
     maxRequestBodySize: false,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'Flux-Order', defaultQuery: GRAPHIQL_QUERY } : false,

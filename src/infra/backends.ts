@@ -21,6 +21,8 @@ export interface Backends {
   bus: TicketChangeBus;
   /** The per-customer purchase budget; undefined when turned off. */
   attempts: AttemptLimiter | undefined;
+  /** Start-up time spent connecting (or, embedded, starting) the database, and on its migrations, in ms. */
+  startupMs: { database: number; migrations: number };
   /** True when running on PGlite and in-process lock: one process only, not for production. */
   embedded: { database: boolean; redis: boolean };
   close(): Promise<void>;
@@ -31,6 +33,7 @@ const LIVE_POOL_SIZE = 2;
 
 /** Connects (or starts) the backends the config names and applies pending migrations. */
 export async function createBackends(config: Config, onError: (error: unknown) => void): Promise<Backends> {
+  const databaseStart = performance.now();
   const database = await createDatabase({
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
@@ -38,7 +41,9 @@ export async function createBackends(config: Config, onError: (error: unknown) =
   });
   const closers: Array<() => Promise<void>> = [() => database.close()];
   try {
+    const migrationStart = performance.now();
     await migrateDatabase(database, config.databaseUrl);
+    const startupMs = { database: migrationStart - databaseStart, migrations: performance.now() - migrationStart };
     await database.saveSnapshot?.().catch((error: unknown) => onError(error));
     const liveDatabase = config.databaseUrl
       ? await createDatabase({ url: config.databaseUrl, poolSize: LIVE_POOL_SIZE })
@@ -75,6 +80,7 @@ export async function createBackends(config: Config, onError: (error: unknown) =
       lock,
       bus,
       attempts,
+      startupMs,
       embedded: { database: !config.databaseUrl, redis: !config.redisUrl },
       close: () => closeAll(closers),
     };

@@ -37,6 +37,7 @@ export function ticketLockKey(prefix: string, ticketId: string): string {
 /**
  * The product's lock: `SET ticket:{id} <token> NX PX <ttl> GET` takes the lock and, when it is
  * refused, returns the current value in the same round trip, which tells a holder from the sold mark.
+ * `SET … NX … GET` needs Redis 6.2 or later.
  */
 export function createRedisTicketLock(redis: Redis, prefix: string, timings: LockTimings): TicketLock {
   redis.defineCommand('fluxCompareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });

@@ -6,8 +6,8 @@ import type { SaleRequest } from './sale-request.js';
  * The request's seats, found by primary key only. The event test is wrapped in `IS TRUE` so that no
  * `(event_id, …)` index can serve it: without statistics for the event (a fresh table, or an event
  * newer than the last ANALYZE) the planner otherwise picks `tickets_event_status_idx` and walks every
- * seat of the event to find one, which in a 10,000-seat rush cost ~1.25 ms of Postgres CPU per sale
- * instead of ~0.45 ms. The sale statement (sale-transaction.ts) writes the same test in its own SQL.
+ * seat of the event to find one, which multiplied Postgres CPU per sale in a 10,000-seat rush
+ * (figures in loadtest/results/LOG.md). The sale statement (sale-transaction.ts) writes the same test in its own SQL.
  */
 export function requestedSeats(request: Pick<SaleRequest, 'eventId' | 'ticketIds'>): SQL | undefined {
   return and(inArray(ticketsTable.id, request.ticketIds), sql`(${ticketsTable.eventId} = ${request.eventId}) is true`);

@@ -17,8 +17,6 @@ export function limitBodySize(handler: RequestListener, maxBytes: number): Reque
   };
 }
 
-// Module-level rather than a closure per request: tsx names every closure it creates (`__name`),
-// which was ~1 % of a hot-seat profile between this and the purchase path.
 function refuse(request: IncomingMessage, response: ServerResponse, status: number, message: string): void {
   response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
   response.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));

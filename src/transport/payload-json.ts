@@ -5,8 +5,8 @@ import { WebSocket } from 'ws';
 /**
  * Serialises each subscription result's `data` once, however many sockets it goes to. graphql-ws
  * turns every message into JSON per socket, so a live batch shared by 1,000 subscribers was
- * stringified 1,000 times: in a profile of 1,000 subscribers during a 1,000/s seat rush,
- * graphql-ws' stringifyMessage was 18 % of the API's CPU (~75 µs per 27 KB message).
+ * stringified 1,000 times, and graphql-ws' stringifyMessage led the API's CPU profile (figures in
+ * loadtest/results/LOG.md).
  *
  * `payload` (graphql-ws' `onNext`) swaps `data` for a stand-in that remembers its JSON text (per data
  * object, so a shared result is serialised once) and serialises as a marker string; the sockets
