@@ -9,10 +9,14 @@ import type { AppServices } from './graphql/context.js';
 import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
 import { type Backends, createBackends } from './infra/backends.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
 import { limitBodySize } from './transport/body-limit.js';
 import { attachGraphQLWs } from './transport/graphql-ws.js';
+
+/** Most holds the sweeper ends in one statement. */
+const HOLD_SWEEP_BATCH = 500;
 
 /** What {@link createApp} needs; everything else comes from `config`. */
 export interface AppOptions {
@@ -27,6 +31,8 @@ export interface App {
   yoga: Yoga;
   services: AppServices;
   backends: Backends;
+  /** Puts expired holds' seats back on sale (one instance at a time). */
+  holdSweeper: HoldSweeper;
   /** Listens on `config.port` (0 picks a free one) and resolves with the bound URL. */
   start(): Promise<{ url: string; port: number }>;
   /** Closes connections, then the backends. Safe to call twice. */
@@ -70,8 +76,19 @@ export async function createApp(options: AppOptions): Promise<App> {
       sell,
       publish: availability.publish,
       onLockError,
+      saleSettings,
+      holdTtlMs: config.holdTtlMs,
+      inFlightWaitMs: config.lockTtlMs,
     }),
   };
+  const holdSweeper = startHoldSweeper(backends.backgroundDatabase.db, {
+    intervalMs: config.holdSweepMs,
+    batchSize: HOLD_SWEEP_BATCH,
+    lock: backends.lock,
+    onLockError,
+    publish: availability.publish,
+    onError: (error) => logger.warn('hold sweeper: a pass failed; the next one retries', error),
+  });
   const yoga = createGraphQLServer(config, services, logger);
   const server: Server = createServer(limitBodySize(yoga, config.maxBodyBytes));
   const ws = attachGraphQLWs(server, yoga);
@@ -81,6 +98,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     yoga,
     services,
     backends,
+    holdSweeper,
     start: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -92,6 +110,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
     stop() {
       stopping ??= (async () => {
+        await holdSweeper.stop();
         availability.close();
         stopHearingSales();
         await ws.close();

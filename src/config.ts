@@ -34,6 +34,13 @@ const envSchema = z.object({
     .int()
     .min(1000)
     .default(24 * 3600 * 1000),
+  HOLD_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(3600 * 1000)
+    .default(10 * 60 * 1000),
+  HOLD_SWEEP_MS: z.coerce.number().int().min(20).max(60_000).default(250),
   AVAILABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
   AVAILABILITY_MAX_PENDING_TICKETS: z.coerce.number().int().min(1).default(5000),
   AVAILABILITY_RESYNC_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
@@ -63,6 +70,10 @@ export interface Config {
   lockTtlMs: number;
   soldMarkTtlMs: number;
   purchaseStrategy: PurchaseStrategyName;
+  /** How long a hold keeps its seats when its event names no `holdMinutes`. */
+  holdTtlMs: number;
+  /** How often each instance looks for expired holds (one instance sweeps at a time). */
+  holdSweepMs: number;
   /** Purchase attempts one customer may make per window; 0 turns the limit off. */
   purchaseRateLimit: number;
   purchaseRateWindowSeconds: number;
@@ -123,6 +134,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     lockTtlMs: data.LOCK_TTL_MS,
     soldMarkTtlMs: data.SOLD_MARK_TTL_MS,
     purchaseStrategy: data.PURCHASE_STRATEGY,
+    holdTtlMs: data.HOLD_TTL_MS,
+    holdSweepMs: data.HOLD_SWEEP_MS,
     purchaseRateLimit: data.PURCHASE_RATE_LIMIT,
     purchaseRateWindowSeconds: data.PURCHASE_RATE_WINDOW_SECONDS,
     saleSettingsTtlMs: data.SALE_SETTINGS_TTL_MS,

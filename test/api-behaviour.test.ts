@@ -25,10 +25,11 @@ describe.each<BackendKind>(['real', 'embedded'])('the purchase API on the %s bac
   let failNextPurchase = false;
 
   const writes = async () => {
-    const [counts] = await rows<{ orders: number; customers: number; sold: number }>(
+    const [counts] = await rows<{ orders: number; customers: number; sold: number; holds: number }>(
       api.app.services.db,
       sql`select (select count(*)::int from orders) as orders, (select count(*)::int from customers) as customers,
-                 (select count(*)::int from tickets where status = 'SOLD') as sold`,
+                 (select count(*)::int from tickets where status <> 'AVAILABLE') as sold,
+                 (select count(*)::int from holds) as holds`,
     );
     return counts;
   };
@@ -141,6 +142,7 @@ describe.each<BackendKind>(['real', 'embedded'])('the purchase API on the %s bac
     // Each guarded resolver checks the caller itself (src/graphql/types/viewer.ts), so this list must name
     // every mutation: a new one fails here until it is added, and then until it is guarded.
     const someEvent = encodeGlobalId('Event', '00000000-0000-4000-8000-000000000009');
+    const someHold = encodeGlobalId('Hold', '00000000-0000-4000-8000-000000000009');
     const anonymous: Record<string, [string, Record<string, unknown>]> = {
       purchaseTicket: [PURCHASE, { ticketId: ticketIds[6] }],
       purchaseTickets: [
@@ -164,6 +166,12 @@ describe.each<BackendKind>(['real', 'embedded'])('the purchase API on the %s bac
       ],
       openSale: ['mutation($id: ID!) { openSale(eventId: $id) { __typename } }', { id: someEvent }],
       closeSale: ['mutation($id: ID!) { closeSale(eventId: $id) { __typename } }', { id: someEvent }],
+      holdSeats: [
+        'mutation($ids: [ID!]!) { holdSeats(input: { ticketIds: $ids }) { __typename } }',
+        { ids: [ticketIds[6]] },
+      ],
+      checkout: ['mutation($id: ID!) { checkout(input: { holdId: $id }) { __typename } }', { id: someHold }],
+      releaseHold: ['mutation($id: ID!) { releaseHold(holdId: $id) { __typename } }', { id: someHold }],
     };
     expect(Object.keys(schema.getMutationType()?.getFields() ?? {}).sort()).toEqual(Object.keys(anonymous).sort());
     const before = await writes();

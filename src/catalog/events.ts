@@ -24,6 +24,8 @@ export interface NewEvent {
   saleOpensAt?: Date | null;
   saleClosesAt?: Date | null;
   perCustomerLimit?: number | null;
+  /** How long a hold keeps its seats, 1-60 minutes; absent: the server's HOLD_TTL_MS. */
+  holdMinutes?: number | null;
   sections: SectionLayout[];
 }
 
@@ -73,6 +75,7 @@ export async function createEvent(db: Db, input: NewEvent): Promise<{ eventId: s
         saleOpensAt: input.saleOpensAt ?? null,
         saleClosesAt: input.saleClosesAt ?? null,
         perCustomerLimit: input.perCustomerLimit ?? null,
+        holdMinutes: input.holdMinutes ?? null,
       })
       .onConflictDoNothing({ target: eventsTable.id })
       .returning({ id: eventsTable.id });

@@ -10,6 +10,7 @@ export const EVENT_LIMITS = {
   priceCents: 10_000_000,
   text: 120,
   perCustomerLimit: 100,
+  holdMinutes: 60,
 } as const;
 
 const isValidDate = (date: Date | null | undefined) => date instanceof Date && !Number.isNaN(date.getTime());
@@ -34,6 +35,7 @@ export function validateNewEvent(input: NewEvent): InputProblem[] {
     problem('saleClosesAt', 'must be after saleOpensAt');
   }
   if (input.perCustomerLimit != null) count('perCustomerLimit', input.perCustomerLimit, EVENT_LIMITS.perCustomerLimit);
+  if (input.holdMinutes != null) count('holdMinutes', input.holdMinutes, EVENT_LIMITS.holdMinutes);
 
   if (input.sections.length === 0) problem('sections', 'must list at least one section');
   if (input.sections.length > EVENT_LIMITS.sections) problem('sections', `must list at most ${EVENT_LIMITS.sections}`);

@@ -19,6 +19,11 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Statements sent to the server so far (postgres.js: every one on the wire, BEGIN included). */
   readonly stats: { queries: number };
+  /**
+   * PGlite only: the same database through a handle with statement counts of its own, for background
+   * work (the hold sweeper) that must not show in the request path's counts. Closing it is a no-op.
+   */
+  share?: () => Database;
   /** In-memory PGlite started from scratch: call after migrating so the next start is quick. */
   saveSnapshot?: () => Promise<void>;
   close(): Promise<void>;
@@ -75,20 +80,26 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   } else {
     ({ client, fromSnapshot } = await startMemoryPglite());
   }
-  const db = drizzlePglite({
-    client,
-    schema,
-    casing: 'snake_case',
-    logger: {
-      logQuery: () => {
-        stats.queries++;
+  const counted = (counts: { queries: number }) =>
+    drizzlePglite({
+      client,
+      schema,
+      casing: 'snake_case',
+      logger: {
+        logQuery: () => {
+          counts.queries++;
+        },
       },
-    },
-  }) as unknown as Db;
+    }) as unknown as Db;
+  const share = (): Database => {
+    const own = { queries: 0 };
+    return { db: counted(own), kind: 'pglite', stats: own, share, close: async () => {} };
+  };
   return {
-    db,
+    db: counted(stats),
     kind: 'pglite',
     stats,
+    share,
     ...(fromSnapshot ? {} : { saveSnapshot: () => saveSnapshot(client) }),
     close: () => client.close(),
   };

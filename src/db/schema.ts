@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   check,
   index,
@@ -14,7 +15,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-/** AVAILABLE → SOLD today; HELD is reserved for seat holds so they need no rewrite. */
+/** AVAILABLE → HELD (a buyer's hold, while they pay) → SOLD; or AVAILABLE → SOLD in one step. */
 export const ticketStatusEnum = pgEnum('ticket_status', ['AVAILABLE', 'HELD', 'SOLD']);
 
 /**
@@ -42,11 +43,14 @@ export const eventsTable = pgTable(
     saleClosesAt: timestamp('sale_closes_at', { withTimezone: true }),
     /** Most tickets one customer may hold for this event (null: no limit). */
     perCustomerLimit: integer('per_customer_limit'),
+    /** How long a hold keeps its seats, in minutes (null: the server's HOLD_TTL_MS). */
+    holdMinutes: integer('hold_minutes'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('events_starts_at_idx').on(t.startsAt, t.id),
     check('events_limit_positive', sql`${t.perCustomerLimit} is null or ${t.perCustomerLimit} > 0`),
+    check('events_hold_minutes_range', sql`${t.holdMinutes} is null or ${t.holdMinutes} between 1 and 60`),
   ],
 );
 
@@ -67,6 +71,8 @@ export const ticketsTable = pgTable(
     version: bigint('version', { mode: 'number' }).notNull().default(sql`nextval('ticket_version_seq')`),
     /** When the status last changed (clock_timestamp() in the changing write); null if never. */
     statusChangedAt: timestamp('status_changed_at', { withTimezone: true, precision: 3 }),
+    /** The hold that keeps a HELD seat; null otherwise (a seat has one row, so at most one hold). */
+    holdId: uuid('hold_id').references((): AnyPgColumn => holdsTable.id),
   },
   (t) => [
     uniqueIndex('tickets_event_seat_uq').on(t.eventId, t.section, t.row, t.seat),
@@ -74,7 +80,58 @@ export const ticketsTable = pgTable(
     index('tickets_event_status_idx').on(t.eventId, t.status),
     index('tickets_event_version_idx').on(t.eventId, t.version),
     check('tickets_price_nonnegative', sql`${t.priceCents} >= 0`),
+    check('tickets_held_has_hold', sql`(${t.status} = 'HELD') = (${t.holdId} is not null)`),
   ],
+);
+
+/** ACTIVE until checked out, released by its buyer, or expired. */
+export const holdStatusEnum = pgEnum('hold_status', ['ACTIVE', 'CHECKED_OUT', 'RELEASED', 'EXPIRED']);
+
+/** Seats kept for one buyer while they pay, until `expires_at`. */
+export const holdsTable = pgTable(
+  'holds',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    customerId: text('customer_id')
+      .notNull()
+      .references(() => customersTable.id),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => eventsTable.id, { onDelete: 'cascade' }),
+    status: holdStatusEnum('status').notNull().default('ACTIVE'),
+    totalCents: integer('total_cents').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** When the hold stopped being ACTIVE. */
+    endedAt: timestamp('ended_at', { withTimezone: true, precision: 3 }),
+    /** The order its checkout made. */
+    orderId: uuid('order_id').references(() => ordersTable.id),
+    /** The buyer's retry key for holdSeats: the same key always names this one hold. */
+    idempotencyKey: text('idempotency_key'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('holds_customer_created_idx').on(t.customerId, t.createdAt, t.id),
+    index('holds_active_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'ACTIVE'`),
+    uniqueIndex('holds_customer_idempotency_uq')
+      .on(t.customerId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    uniqueIndex('holds_order_uq').on(t.orderId),
+  ],
+);
+
+/** The seats a hold was made of, whatever became of it. */
+export const holdTicketsTable = pgTable(
+  'hold_tickets',
+  {
+    holdId: uuid('hold_id')
+      .notNull()
+      .references(() => holdsTable.id, { onDelete: 'cascade' }),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => ticketsTable.id),
+    priceCents: integer('price_cents').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.holdId, t.ticketId] }), index('hold_tickets_ticket_idx').on(t.ticketId)],
 );
 
 /** CONFIRMED when bought; CANCELLED once its seats are released. */
@@ -154,5 +211,7 @@ export type CustomerRow = typeof customersTable.$inferSelect;
 export type EventRow = typeof eventsTable.$inferSelect;
 export type TicketRow = typeof ticketsTable.$inferSelect;
 export type OrderRow = typeof ordersTable.$inferSelect;
+export type HoldRow = typeof holdsTable.$inferSelect;
+export type HoldStatus = (typeof holdStatusEnum.enumValues)[number];
 export type TicketStatus = (typeof ticketStatusEnum.enumValues)[number];
 export type OrderStatus = (typeof orderStatusEnum.enumValues)[number];

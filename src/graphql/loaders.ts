@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import { ordersOfCustomerByIds, ticketsOfOrders } from '../catalog/orders.js';
 import { type Availability, availabilityByEventIds, eventsByIds, ticketsByIds } from '../catalog/storage.js';
 import type { Db } from '../db/client.js';
-import type { EventRow, OrderRow, TicketRow } from '../db/schema.js';
+import type { EventRow, HoldRow, OrderRow, TicketRow } from '../db/schema.js';
+import { holdsOfCustomerByIds, ticketsOfHolds } from '../sales/hold-storage.js';
 
 /** Per-request batch loaders, so a seat map of 500 tickets costs one query per kind, not 500. */
 export interface Loaders {
@@ -12,6 +13,9 @@ export interface Loaders {
   ticketsOfOrder: DataLoader<string, TicketRow[]>;
   /** Only the viewer's own orders load; anyone else's come back null. */
   ownOrder: DataLoader<string, OrderRow | null>;
+  /** Only the viewer's own holds load; anyone else's come back null. */
+  ownHold: DataLoader<string, HoldRow | null>;
+  ticketsOfHold: DataLoader<string, TicketRow[]>;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -33,6 +37,8 @@ class RequestLoaders implements Loaders {
   #availability?: Loaders['availability'];
   #ticketsOfOrder?: Loaders['ticketsOfOrder'];
   #ownOrder?: Loaders['ownOrder'];
+  #ownHold?: Loaders['ownHold'];
+  #ticketsOfHold?: Loaders['ticketsOfHold'];
 
   constructor(
     private readonly db: Db,
@@ -71,5 +77,21 @@ class RequestLoaders implements Loaders {
       viewerId === null ? ids.map(() => null) : byId(ids, await ordersOfCustomerByIds(db, viewerId, ids)),
     );
     return this.#ownOrder;
+  }
+
+  get ownHold() {
+    const { db, viewerId } = this;
+    this.#ownHold ??= new DataLoader(async (ids) =>
+      viewerId === null ? ids.map(() => null) : byId(ids, await holdsOfCustomerByIds(db, viewerId, ids)),
+    );
+    return this.#ownHold;
+  }
+
+  get ticketsOfHold() {
+    this.#ticketsOfHold ??= new DataLoader(async (ids) => {
+      const tickets = await ticketsOfHolds(this.db, ids);
+      return ids.map((id) => tickets.get(id) ?? []);
+    });
+    return this.#ticketsOfHold;
   }
 }

@@ -6,6 +6,7 @@ import './types/refs.js';
 import './types/ticket.js';
 import './types/event.js';
 import './types/order.js';
+import './types/hold.js';
 import './types/customer.js';
 import './types/purchase.js';
 import './types/availability.js';

@@ -17,6 +17,8 @@ export interface Backends {
    * behind purchases; the same database on PGlite.
    */
   liveDatabase: Database;
+  /** Where background work (the hold sweeper) runs: a one-connection pool of its own, or PGlite shared. */
+  backgroundDatabase: Database;
   lock: TicketLock;
   bus: TicketChangeBus;
   /** The per-customer purchase budget; undefined when turned off. */
@@ -30,6 +32,8 @@ export interface Backends {
 
 /** Connections for the live hub's reads: two events' reads need not wait for each other. */
 const LIVE_POOL_SIZE = 2;
+/** The hold sweeper runs one statement at a time. */
+const BACKGROUND_POOL_SIZE = 1;
 
 /** Connects (or starts) the backends the config names and applies pending migrations. */
 export async function createBackends(config: Config, onError: (error: unknown) => void): Promise<Backends> {
@@ -49,6 +53,9 @@ export async function createBackends(config: Config, onError: (error: unknown) =
       ? await createDatabase({ url: config.databaseUrl, poolSize: LIVE_POOL_SIZE })
       : database;
     if (liveDatabase !== database) closers.unshift(() => liveDatabase.close());
+    const backgroundDatabase =
+      database.share?.() ?? (await createDatabase({ url: config.databaseUrl, poolSize: BACKGROUND_POOL_SIZE }));
+    closers.unshift(() => backgroundDatabase.close());
     const timings = { lockTtlMs: config.lockTtlMs, soldMarkTtlMs: config.soldMarkTtlMs };
     let lock: TicketLock;
     let bus: TicketChangeBus;
@@ -77,6 +84,7 @@ export async function createBackends(config: Config, onError: (error: unknown) =
     return {
       database,
       liveDatabase,
+      backgroundDatabase,
       lock,
       bus,
       attempts,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AcquireResult, type LockTimings, refusalOf, soldMark, type TicketLock } from './ticket-lock.js';
+import { type AcquireResult, heldMark, type LockTimings, refusalOf, soldMark, type TicketLock } from './ticket-lock.js';
 
 interface Entry {
   value: string;
@@ -43,6 +43,14 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
       if (live(lease.ticketId)?.value !== lease.token) return false;
       entries.set(lease.ticketId, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
       return true;
+    },
+    async markHeld(lease, buyer, ttlMs) {
+      if (live(lease.ticketId)?.value !== lease.token) return false;
+      entries.set(lease.ticketId, { value: heldMark(buyer), expiresAt: now() + ttlMs });
+      return true;
+    },
+    async markSoldOutright(ticketIds, buyer) {
+      for (const id of ticketIds) entries.set(id, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
     },
     async reopen(ticketId) {
       entries.delete(ticketId);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
 import {
   type AcquireResult,
+  heldMark,
   type Lease,
   type LockTimings,
   refusalOf,
@@ -63,6 +64,13 @@ export function createRedisTicketLock(redis: Redis, prefix: string, timings: Loc
         timings.soldMarkTtlMs,
       );
       return marked === 1;
+    },
+    async markHeld(lease: Lease, buyer: string, ttlMs: number) {
+      const marked = await redis.fluxCompareAndMarkSold(key(lease.ticketId), lease.token, heldMark(buyer), ttlMs);
+      return marked === 1;
+    },
+    async markSoldOutright(ticketIds, buyer) {
+      await Promise.all(ticketIds.map((id) => redis.set(key(id), soldMark(buyer), 'PX', timings.soldMarkTtlMs)));
     },
     async reopen(ticketId) {
       await redis.del(key(ticketId));

@@ -4,19 +4,22 @@ export interface Lease {
   token: string;
 }
 
-/** Why a ticket could not be locked: someone holds it now, or it carries the sold mark. */
-export type LockRefusal = 'LOCKED' | 'SOLD';
+/** Why a ticket could not be locked: a request has it now, a buyer's hold keeps it, or it is sold. */
+export type LockRefusal = 'LOCKED' | 'HELD' | 'SOLD';
 
-/** A refusal; a sold mark may name its buyer (`soldTo`), which lets a retried idempotency key know its own seat. */
-export type Refusal = { reason: LockRefusal; soldTo?: string | undefined };
+/**
+ * A refusal; a hold or sold mark may name its buyer (`holder`), which lets a retried idempotency key
+ * know its own seat.
+ */
+export type Refusal = { reason: LockRefusal; holder?: string | undefined };
 
 export type AcquireResult = { acquired: true; lease: Lease } | ({ acquired: false } & Refusal);
 
 /**
  * The per-ticket lock that turns losers away before they cost a database query.
  *
- * One key per ticket holds either a holder's random token (with the lock TTL) or the sold mark
- * (with a long TTL). The lock is an optimisation and a courtesy to Postgres, never the guarantee:
+ * One key per ticket holds a request's random token (with the lock TTL), a hold mark (until the
+ * hold expires), or the sold mark (with a long TTL). The lock is an optimisation and a courtesy to Postgres, never the guarantee:
  * the database refuses a second sale on its own.
  */
 export interface TicketLock {
@@ -29,6 +32,10 @@ export interface TicketLock {
    * mark names `buyer` when given (the customer whose order now holds the seat).
    */
   markSold(lease: Lease, buyer?: string): Promise<boolean>;
+  /** Compare-and-set: turns this lease's lock into a hold mark naming `buyer`, which lasts `ttlMs`. */
+  markHeld(lease: Lease, buyer: string, ttlMs: number): Promise<boolean>;
+  /** Sets the sold mark on seats whatever their keys hold: a checkout, which the database has decided. */
+  markSoldOutright(ticketIds: readonly string[], buyer: string): Promise<void>;
   /**
    * Clears the ticket's key, whatever it holds, once the database has put the ticket back on sale (a
    * cancelled order). A holder's lock goes too: a refused buyer who read SOLD just before the release
@@ -42,15 +49,24 @@ export interface TicketLock {
 /** The value a ticket's key holds once the ticket is sold. Tokens are UUIDs, so they never start with it. */
 export const SOLD_MARK = 'sold';
 
+/** The value a held ticket's key holds, followed by `:` and the buyer. */
+export const HELD_MARK = 'held';
+
 /** The sold mark for a seat bought by `buyer`, or the bare mark when the buyer is not known here. */
 export function soldMark(buyer?: string): string {
   return buyer === undefined ? SOLD_MARK : `${SOLD_MARK}:${buyer}`;
 }
 
-/** Why a key's current value refuses the lock: a holder's token, or a sold mark (and its buyer, if named). */
+/** The hold mark for a seat `buyer` holds. */
+export function heldMark(buyer: string): string {
+  return `${HELD_MARK}:${buyer}`;
+}
+
+/** Why a key's current value refuses the lock: a request's token, or a hold or sold mark (and its buyer, if named). */
 export function refusalOf(value: string): Refusal {
   if (value === SOLD_MARK) return { reason: 'SOLD' };
-  if (value.startsWith(`${SOLD_MARK}:`)) return { reason: 'SOLD', soldTo: value.slice(SOLD_MARK.length + 1) };
+  if (value.startsWith(`${SOLD_MARK}:`)) return { reason: 'SOLD', holder: value.slice(SOLD_MARK.length + 1) };
+  if (value.startsWith(`${HELD_MARK}:`)) return { reason: 'HELD', holder: value.slice(HELD_MARK.length + 1) };
   return { reason: 'LOCKED' };
 }
 

@@ -36,8 +36,8 @@ export interface UnavailableTicket {
   ticketId: string;
   eventId: string;
   reason: TicketUnavailableReason;
-  /** The buyer a SOLD seat's sold mark names, when the lock said so. Internal: never sent to clients. */
-  soldTo?: string | undefined;
+  /** The buyer a HELD or SOLD seat's mark names, when the lock said so. Internal: never sent to clients. */
+  holder?: string | undefined;
 }
 
 /** All-or-nothing purchase refused: names every seat that was unavailable. Nothing was bought. */
@@ -98,5 +98,17 @@ export class OrderNotCancellableError extends ExpectedError {
   ) {
     super(message);
     this.name = 'OrderNotCancellableError';
+  }
+}
+
+/** A hold that is no longer ACTIVE, or is past its expiry: it can no longer be checked out. */
+export class HoldExpiredError extends ExpectedError {
+  constructor(
+    readonly holdId: string,
+    readonly expiredAt: Date,
+    message = `This hold expired at ${expiredAt.toISOString()}; its seats went back on sale and nothing was bought.`,
+  ) {
+    super(message);
+    this.name = 'HoldExpiredError';
   }
 }

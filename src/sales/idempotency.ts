@@ -1,61 +1,63 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Db } from '../db/client.js';
 import { ExpectedError } from '../errors.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
 import { TicketsUnavailableError } from './errors.js';
-import { orderByIdempotencyKey } from './sale-transaction.js';
-import type { Sale } from './settle.js';
-
-/** The lock id that marks a keyed purchase in flight (a namespace apart from ticket ids). */
-const inFlightId = (customerId: string, key: string) => `idempotency:${customerId}:${key}`;
 
 /**
- * True when `error` says another buyer has one of the seats now: a seat locked, or sold to someone
- * else by its sold mark. Such a refusal cannot hide this customer's own earlier order for the key,
- * so it is returned as it is, with no database query, like any other loser's.
+ * True when `error` says another buyer has one of the seats now: a seat locked, or held or sold to
+ * someone else by its mark. Such a refusal cannot hide this customer's own earlier result for the
+ * key, so it is returned as it is, with no database query, like any other loser's.
  */
 function lostToAnotherBuyer(error: unknown, customerId: string): boolean {
   return (
     error instanceof TicketsUnavailableError &&
-    error.tickets.some(
-      (t) => t.reason === 'LOCKED' || (t.reason === 'SOLD' && t.soldTo !== undefined && t.soldTo !== customerId),
-    )
+    error.tickets.some((t) => t.reason === 'LOCKED' || (t.holder !== undefined && t.holder !== customerId))
   );
 }
 
+/** A keyed request: `kind` keeps purchase and hold keys apart. */
+export interface KeyedRequest {
+  kind: 'purchase' | 'hold';
+  customerId: string;
+  key: string;
+  /** How long a retry waits for its in-flight twin (the lock TTL). */
+  waitMs: number;
+}
+
 /**
- * Runs a purchase at most once per (customer, key), and answers a retry with the key's order.
+ * Runs a keyed request at most once per (customer, key), and answers a retry with what the key made
+ * (`earlier` reads it: the order, or the hold).
  *
- * The purchase runs first, under the key's in-flight lease: a retry of a finished purchase meets its
- * own seats' sold marks (they name the buyer) and only then reads the key's order, so a keyed buyer
- * who lost a seat to someone else is refused without a query, as an unkeyed one is. Any other refusal
- * (sold marks that name no buyer, rebuilt after a Redis flush; a sale window or limit) also looks the
- * key up before it is returned. A new purchase under an old key reaches the sale statement, whose unique
- * index on (customer_id, idempotency_key) answers with the earlier order. A twin still in flight (the
- * lease is held) is waited for, up to `waitMs`, and its order is returned.
+ * The request runs first, under the key's in-flight lease: a retry of a finished request meets its
+ * own seats' marks (they name the buyer) and only then reads the key's result, so a keyed buyer who
+ * lost a seat to someone else is refused without a query, as an unkeyed one is. Any other refusal
+ * (marks that name no buyer, rebuilt after a Redis flush; a sale window or limit) also looks the key
+ * up before it is returned. A new request under an old key reaches the database, whose unique index
+ * on (customer_id, idempotency_key) answers with the earlier result. A twin still in flight (the
+ * lease is held) is waited for, up to `waitMs`, and its result is returned.
  */
-export async function oncePerKey(
-  db: Db,
+export async function oncePerKey<T>(
   lock: TicketLock,
-  request: { customerId: string; key: string; waitMs: number },
-  buy: () => Promise<Sale>,
-): Promise<Sale> {
-  const lease = await lock.acquire(inFlightId(request.customerId, request.key));
+  request: KeyedRequest,
+  earlier: () => Promise<T | undefined>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const lease = await lock.acquire(`idempotency:${request.kind}:${request.customerId}:${request.key}`);
   if (!lease.acquired) {
     const deadline = Date.now() + request.waitMs;
     while (Date.now() < deadline) {
       await sleep(25);
-      const twins = await orderByIdempotencyKey(db, request.customerId, request.key);
-      if (twins) return { order: twins, changed: [] };
+      const twins = await earlier();
+      if (twins) return twins;
     }
-    // The twin failed or stalled: try for real; the unique index still allows one order per key.
+    // The twin failed or stalled: try for real; the unique index still allows one result per key.
   }
   try {
-    return await buy();
+    return await run();
   } catch (error) {
     if (!(error instanceof ExpectedError) || lostToAnotherBuyer(error, request.customerId)) throw error;
-    const earlier = await orderByIdempotencyKey(db, request.customerId, request.key);
-    if (earlier) return { order: earlier, changed: [] };
+    const found = await earlier();
+    if (found) return found;
     throw error;
   } finally {
     if (lease.acquired) await lock.release(lease.lease).catch(() => {});

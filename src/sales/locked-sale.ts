@@ -1,10 +1,11 @@
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
-import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
+import { saleWindowError, ticketNotFound } from './errors.js';
 import { oncePerKey } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
-import { commitSale } from './sale-transaction.js';
+import { commitSale, orderByIdempotencyKey } from './sale-transaction.js';
+import { lockSeats, markAllSold, releaseAll, settleRefusedLeases } from './seat-leases.js';
 import { type Sale, type SellSeats, settle } from './settle.js';
 
 /** Test seams on the purchase path, for fault drills (a paused holder, a slow network). */
@@ -35,8 +36,13 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
   const sell = (db: Db, request: SaleRequest) => sellBehindLocks(db, deps, request);
   return (db, request) => {
     if (!request.idempotencyKey) return sell(db, request);
-    const keyed = { customerId: request.customerId, key: request.idempotencyKey, waitMs: deps.inFlightWaitMs };
-    return oncePerKey(db, deps.lock, keyed, () => sell(db, request));
+    const { customerId, idempotencyKey: key } = request;
+    const keyed = { kind: 'purchase', customerId, key, waitMs: deps.inFlightWaitMs } as const;
+    const earlier = async () => {
+      const order = await orderByIdempotencyKey(db, customerId, key);
+      return order && { order, changed: [] };
+    };
+    return oncePerKey(deps.lock, keyed, earlier, () => sell(db, request));
   };
 }
 
@@ -46,12 +52,7 @@ async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleReques
   const closed = saleWindowError(settings, new Date());
   if (closed) throw closed;
 
-  const { leases, refused } = await acquireAll(deps.lock, request);
-  if (refused.length > 0) {
-    await releaseAll(deps, leases);
-    throw new TicketsUnavailableError(refused);
-  }
-
+  const leases = await lockSeats(deps, request);
   let outcome: Awaited<ReturnType<typeof commitSale>>;
   try {
     if (leases[0]) await deps.hooks?.afterLock?.(leases[0]);
@@ -64,55 +65,10 @@ async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleReques
   try {
     sale = await settle(db, request, outcome);
   } catch (error) {
-    // Seats the database says are sold get their sold mark back (it heals after a Redis flush); the
-    // buyer is not read here, so the healed mark names none (see oncePerKey).
-    const sold = soldSeats(error);
-    await Promise.all([
-      markAllSold(
-        deps,
-        leases.filter((lease) => sold.has(lease.ticketId)),
-      ),
-      releaseAll(
-        deps,
-        leases.filter((lease) => !sold.has(lease.ticketId)),
-      ),
-    ]);
+    await settleRefusedLeases(deps, leases, error);
     throw error;
   }
   if (sale.changed.length > 0) await markAllSold(deps, leases, request.customerId);
   else await releaseAll(deps, leases);
   return sale;
-}
-
-/** The seats a refusal says are SOLD. */
-function soldSeats(error: unknown): Set<string> {
-  if (!(error instanceof TicketsUnavailableError)) return new Set();
-  return new Set(error.tickets.filter((t) => t.reason === 'SOLD').map((t) => t.ticketId));
-}
-
-// Settling the leases: a Redis error is reported and swallowed, since the database has decided.
-function releaseAll(deps: LockedSaleDeps, leases: Lease[]) {
-  return Promise.all(leases.map((lease) => deps.lock.release(lease).catch(deps.onLockError)));
-}
-
-function markAllSold(deps: LockedSaleDeps, leases: Lease[], buyer?: string) {
-  return Promise.all(leases.map((lease) => deps.lock.markSold(lease, buyer).catch(deps.onLockError)));
-}
-
-/**
- * Takes every seat's lock in sorted order, in one pipelined batch. Nobody waits for a lock, so
- * overlapping buyers cannot deadlock; a refused buyer learns every seat that was unavailable.
- */
-async function acquireAll(lock: TicketLock, request: SaleRequest) {
-  const attempts = await Promise.all(request.ticketIds.map((ticketId) => lock.acquire(ticketId)));
-  const leases: Lease[] = [];
-  const refused: UnavailableTicket[] = [];
-  attempts.forEach((attempt, i) => {
-    if (attempt.acquired) leases.push(attempt.lease);
-    else {
-      const ticketId = request.ticketIds[i] as string;
-      refused.push({ ticketId, eventId: request.eventId, reason: attempt.reason, soldTo: attempt.soldTo });
-    }
-  });
-  return { leases, refused };
 }

@@ -1,13 +1,16 @@
 import type { Viewer } from '../auth/tokens.js';
+import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketKey } from '../catalog/ticket-key.js';
 import type { Db } from '../db/client.js';
-import type { OrderRow } from '../db/schema.js';
+import type { HoldRow, OrderRow } from '../db/schema.js';
+import { BadRequestError, InvalidInputError } from '../errors.js';
 import type { AttemptLimiter } from '../infra/attempt-limiter.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
 import { cancelOrder } from './cancel.js';
 import { RateLimitedError, TicketsUnavailableError, TicketUnavailableError } from './errors.js';
-import { type SeatsInput, saleRequest } from './sale-request.js';
+import { checkout, holdSeats, releaseHold } from './holds.js';
+import { idempotencyKey, type SaleRequest, type SeatsInput, saleRequest } from './sale-request.js';
 import type { Sale, SellSeats } from './settle.js';
 
 /** The one door for buying and cancelling: resolvers, scripts and the load test all come through it. */
@@ -32,6 +35,25 @@ export interface PurchaseService {
    * @throws NotFoundError or OrderNotCancellableError.
    */
   cancelOrder(input: { orderId: string; viewer: Viewer }): Promise<OrderRow>;
+  /**
+   * Holds seats of one event for the buyer, all or none, until the hold expires (see holds.ts).
+   *
+   * @throws InvalidInputError, RateLimitedError, TicketsUnavailableError, NotFoundError,
+   *   SaleNotOpenError, SaleClosedError or PurchaseLimitReachedError.
+   */
+  holdSeats(input: SeatsInput): Promise<HoldRow>;
+  /**
+   * Turns the buyer's ACTIVE hold into an order; a retry returns the same order.
+   *
+   * @throws BadRequestError, NotFoundError or HoldExpiredError.
+   */
+  checkout(input: { holdId: string; customerId: string; idempotencyKey?: string | null }): Promise<OrderRow>;
+  /**
+   * Puts an ACTIVE hold's seats back on sale at once; a hold no longer ACTIVE is returned unchanged.
+   *
+   * @throws NotFoundError.
+   */
+  releaseHold(input: { holdId: string; customerId: string }): Promise<HoldRow>;
 }
 
 /** What the service is made of; `app.ts` builds it once per instance. */
@@ -44,6 +66,12 @@ export interface PurchaseServiceDeps {
   /** Told about each sale's or cancellation's committed changes, after the commit. Must not throw. */
   publish: (eventId: string, changes: TicketChange[]) => void;
   onLockError: (error: unknown) => void;
+  /** The sale window and limit, cached; holds check the window before they lock. */
+  saleSettings: SaleSettingsCache;
+  /** How long a hold lasts when its event names no `holdMinutes`. */
+  holdTtlMs: number;
+  /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
+  inFlightWaitMs: number;
 }
 
 /**
@@ -52,10 +80,13 @@ export interface PurchaseServiceDeps {
  * publication of what changed.
  */
 export function createPurchaseService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
-  const purchase = async (input: SeatsInput): Promise<OrderRow> => {
-    const request = saleRequest(input);
+  const admit = async (request: SaleRequest): Promise<void> => {
     const retryAfterMs = (await deps.attempts?.take(request.customerId)) ?? 0;
     if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs);
+  };
+  const purchase = async (input: SeatsInput): Promise<OrderRow> => {
+    const request = saleRequest(input);
+    await admit(request);
     return published(deps, request.eventId, await deps.sell(db, request));
   };
   return {
@@ -71,7 +102,36 @@ export function createPurchaseService(db: Db, deps: PurchaseServiceDeps): Purcha
       const cancelled = await cancelOrder(db, deps, input);
       return published(deps, cancelled.order.eventId, cancelled);
     },
+    async holdSeats(input) {
+      const request = asInvalidInput(() => saleRequest(input));
+      await admit(request);
+      const { hold, changed } = await holdSeats(db, deps, request);
+      if (changed.length > 0) deps.publish(hold.eventId, changed);
+      return hold;
+    },
+    async checkout(input) {
+      const result = await checkout(db, deps, { ...input, idempotencyKey: idempotencyKey(input.idempotencyKey) });
+      const [first] = result.changed;
+      if (first) deps.publish(first.eventId, result.changed);
+      if ('error' in result) throw result.error;
+      return result.order;
+    },
+    async releaseHold(input) {
+      const { hold, changed } = await releaseHold(db, deps, input);
+      if (changed.length > 0) deps.publish(hold.eventId, changed);
+      return hold;
+    },
   };
+}
+
+/** Input-rule failures of a hold are the typed InvalidInput member of its result. */
+function asInvalidInput<T>(apply: () => T): T {
+  try {
+    return apply();
+  } catch (error) {
+    if (error instanceof BadRequestError) throw new InvalidInputError([{ path: 'input', message: error.message }]);
+    throw error;
+  }
 }
 
 function published(deps: PurchaseServiceDeps, eventId: string, sale: Sale): OrderRow {

@@ -32,21 +32,29 @@ export interface SeatsInput {
  * @throws BadRequestError naming the broken rule; nothing is written.
  */
 export function saleRequest(input: SeatsInput): SaleRequest {
-  const { maxSeats, maxIdempotencyKeyLength } = PURCHASE_LIMITS;
+  const { maxSeats } = PURCHASE_LIMITS;
   const [first] = input.tickets;
   if (!first || input.tickets.length > maxSeats)
     throw new BadRequestError(`ticketIds must list 1 to ${maxSeats} tickets.`);
   if (input.tickets.some((key) => key.eventId !== first.eventId)) {
     throw new BadRequestError('ticketIds must all belong to one event.');
   }
-  const key = input.idempotencyKey ?? undefined;
-  if (key !== undefined && (key.length < 1 || key.length > maxIdempotencyKeyLength)) {
-    throw new BadRequestError(`idempotencyKey must be 1 to ${maxIdempotencyKeyLength} characters.`);
-  }
   return {
     eventId: first.eventId,
     ticketIds: [...new Set(input.tickets.map((t) => t.ticketId))].sort(),
     customerId: input.customerId,
-    idempotencyKey: key,
+    idempotencyKey: idempotencyKey(input.idempotencyKey),
   };
+}
+
+/**
+ * Checks a client-chosen retry key: absent, or 1 to {@link PURCHASE_LIMITS.maxIdempotencyKeyLength} characters.
+ *
+ * @throws BadRequestError
+ */
+export function idempotencyKey(key: string | null | undefined): string | undefined {
+  const max = PURCHASE_LIMITS.maxIdempotencyKeyLength;
+  if (key == null) return undefined;
+  if (key.length < 1 || key.length > max) throw new BadRequestError(`idempotencyKey must be 1 to ${max} characters.`);
+  return key;
 }

@@ -162,8 +162,8 @@ export async function duplicateSale(db: Db, request: SaleRequest, error: unknown
   throw error;
 }
 
-/** Tickets the customer holds for the event now. */
-async function heldTickets(db: Db, request: SaleRequest): Promise<number> {
+/** Tickets the customer holds (held or bought) for the event now. */
+export async function heldTickets(db: Db, request: Pick<SaleRequest, 'customerId' | 'eventId'>): Promise<number> {
   const [row] = await db
     .select({ tickets: customerEventTicketsTable.tickets })
     .from(customerEventTicketsTable)
@@ -186,7 +186,7 @@ export async function orderByIdempotencyKey(db: Db, customerId: string, key: str
 }
 
 /** True for a Postgres unique violation on `constraint`, from postgres.js or PGlite, wrapped or not. */
-function isUniqueViolation(error: unknown, constraint: string): boolean {
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
   for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
     const { code, constraint_name, constraint: pgliteConstraint } = e as Record<string, unknown>;
     if (code === '23505' && (constraint_name === constraint || pgliteConstraint === constraint)) return true;

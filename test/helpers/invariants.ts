@@ -14,7 +14,9 @@ export interface SaleSummary {
  * The invariants every concurrency test ends with, checked in SQL: each ticket sold at most once;
  * SOLD tickets and live order lines match one to one; every confirmed order has tickets and its
  * total is their sum, and a cancelled one holds none; no customer holds more than the event's limit,
- * and each limit counter equals the customer's live tickets.
+ * and each limit counter equals the customer's live tickets (bought, and kept by active holds); a
+ * seat is HELD exactly when an active hold keeps it, is in at most one active hold, never in both an
+ * active hold and a live order, and every checkout's order has exactly its hold's seats.
  */
 export async function expectSaleInvariants(db: Db): Promise<SaleSummary> {
   const soldTwice = await rows(
@@ -56,14 +58,55 @@ export async function expectSaleInvariants(db: Db): Promise<SaleSummary> {
 
   const miscounted = await rows(
     db,
-    sql`select c.customer_id, c.event_id, c.tickets, count(ot.ticket_id)::int as held
-        from customer_event_tickets c
-        left join orders o on o.customer_id = c.customer_id and o.event_id = c.event_id
-        left join order_tickets ot on ot.order_id = o.id and ot.released_at is null
-        group by c.customer_id, c.event_id, c.tickets
-        having c.tickets <> count(ot.ticket_id)`,
+    sql`select c.customer_id, c.event_id, c.tickets,
+          (select count(*)::int from orders o join order_tickets ot on ot.order_id = o.id and ot.released_at is null
+            where o.customer_id = c.customer_id and o.event_id = c.event_id) as bought,
+          (select count(*)::int from holds h join tickets t on t.hold_id = h.id
+            where h.customer_id = c.customer_id and h.event_id = c.event_id and h.status = 'ACTIVE') as held
+        from customer_event_tickets c`,
   );
-  expect(miscounted, "a limit counter differs from the customer's live tickets").toEqual([]);
+  expect(
+    miscounted.filter((row) => row.tickets !== Number(row.bought) + Number(row.held)),
+    "a limit counter differs from the customer's live tickets (bought, and kept by active holds)",
+  ).toEqual([]);
+
+  const overLimitWithHolds = await rows(
+    db,
+    sql`select c.customer_id, c.event_id, c.tickets, e.per_customer_limit from customer_event_tickets c
+        join events e on e.id = c.event_id
+        where e.per_customer_limit is not null and c.tickets > e.per_customer_limit`,
+  );
+  expect(overLimitWithHolds, 'a customer holds and owns more tickets than the event allows').toEqual([]);
+
+  const badHolds = await rows(
+    db,
+    sql`select t.id, t.status, h.status as hold_status from tickets t left join holds h on h.id = t.hold_id
+        where (t.status = 'HELD') <> (h.status is not distinct from 'ACTIVE')`,
+  );
+  expect(badHolds, 'a HELD seat without an active hold, or a seat kept by an ended hold').toEqual([]);
+
+  const heldTwice = await rows(
+    db,
+    sql`select ht.ticket_id from hold_tickets ht join holds h on h.id = ht.hold_id
+        where h.status = 'ACTIVE' group by ht.ticket_id having count(*) > 1`,
+  );
+  expect(heldTwice, 'a seat in two active holds').toEqual([]);
+
+  const heldAndSold = await rows(
+    db,
+    sql`select ht.ticket_id from hold_tickets ht join holds h on h.id = ht.hold_id and h.status = 'ACTIVE'
+        join order_tickets ot on ot.ticket_id = ht.ticket_id and ot.released_at is null`,
+  );
+  expect(heldAndSold, 'a seat in both an active hold and a live order').toEqual([]);
+
+  const badCheckouts = await rows(
+    db,
+    sql`select h.id from holds h
+        where h.status = 'CHECKED_OUT' and (h.order_id is null or
+          (select array_agg(ticket_id order by ticket_id) from hold_tickets where hold_id = h.id) is distinct from
+          (select array_agg(ticket_id order by ticket_id) from order_tickets where order_id = h.order_id))`,
+  );
+  expect(badCheckouts, 'an order made by checkout without exactly its hold\'s seats').toEqual([]);
 
   const [summary] = await rows<{ sold: number; orders: number; lines: number }>(
     db,

@@ -1,4 +1,5 @@
 import {
+  HoldExpiredError,
   InvalidInputError,
   NotFoundError,
   OrderNotCancellableError,
@@ -114,6 +115,17 @@ builder.objectType(OrderNotCancellableError, {
   ...asError(OrderNotCancellableError),
   fields: (t) => ({
     orderId: t.id({ resolve: (error) => encodeGlobalId('Order', error.orderId) }),
+  }),
+});
+
+builder.objectType(HoldExpiredError, {
+  name: 'HoldExpired',
+  description:
+    'The hold is no longer active (it expired or was released); its seats went back on sale and nothing was bought.',
+  ...asError(HoldExpiredError),
+  fields: (t) => ({
+    holdId: t.id({ resolve: (error) => encodeGlobalId('Hold', error.holdId) }),
+    expiredAt: t.field({ type: 'DateTime', resolve: (error) => error.expiredAt }),
   }),
 });
 

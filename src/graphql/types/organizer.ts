@@ -24,6 +24,10 @@ const CreateEventInput = builder.inputType('CreateEventInput', {
     saleOpensAt: t.field({ type: 'DateTime', description: 'When buying starts; omit to open at once.' }),
     saleClosesAt: t.field({ type: 'DateTime', description: 'When buying stops; omit for no set end.' }),
     perCustomerLimit: t.int({ description: 'Most tickets one customer may hold for this event; omit for none.' }),
+    holdMinutes: t.int({
+      description:
+        "How long a hold keeps its seats while the buyer pays, 1-60 minutes; omit for the server's default (HOLD_TTL_MS, 10 minutes unless set).",
+    }),
     sections: t.field({ type: [SectionInput], required: true }),
   }),
 });

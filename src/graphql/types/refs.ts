@@ -1,5 +1,5 @@
 import type { Availability } from '../../catalog/storage.js';
-import type { EventRow, OrderRow, TicketRow } from '../../db/schema.js';
+import type { EventRow, HoldRow, OrderRow, TicketRow } from '../../db/schema.js';
 import { builder } from '../builder.js';
 
 // Refs are declared apart from their implementations so types can point at each other
@@ -8,5 +8,6 @@ import { builder } from '../builder.js';
 export const EventRef = builder.objectRef<EventRow>('Event');
 export const TicketRef = builder.objectRef<TicketRow>('Ticket');
 export const OrderRef = builder.objectRef<OrderRow>('Order');
+export const HoldRef = builder.objectRef<HoldRow>('Hold');
 export const CustomerRef = builder.objectRef<{ id: string }>('Customer');
 export const AvailabilityRef = builder.objectRef<Availability>('Availability');

@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import type { TicketChange } from '../catalog/ticket-change.js';
+import { type Db, queryPreparedRows } from '../db/client.js';
+import {
+  type HoldRow,
+  type HoldStatus,
+  holdsTable,
+  holdTicketsTable,
+  type TicketRow,
+  ticketsTable,
+} from '../db/schema.js';
+import type { SaleRequest } from './sale-request.js';
+
+/** What the hold statement did. */
+export type HoldResult =
+  | { kind: 'held'; hold: HoldRow; tickets: TicketChange[] }
+  | { kind: 'limit'; limit: number }
+  /** Some seat was not AVAILABLE, the sale was not open, or an id named nothing: ask `explainRefusal`. */
+  | { kind: 'refused' };
+
+/**
+ * The whole hold as one statement, like the sale statement (sale-transaction.ts), which it follows:
+ *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open;
+ *   complete all of them? the event's limit, and how long its holds last;
+ *   counted  raises the customer's count for the event within the limit (held seats count);
+ *   buyer    creates the customer on a first hold;
+ *   made     the hold, expiring `hold_minutes` (or `defaultMs`) from now;
+ *   held     marks the seats HELD by it, with new versions; `lines` records its seats.
+ */
+function holdStatement(request: SaleRequest, holdId: string, defaultMs: number) {
+  const ids = sql.join(
+    request.ticketIds.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  );
+  const count = request.ticketIds.length;
+  return sql`
+with seats as (
+  select t.id, t.price_cents
+  from tickets t join events e on e.id = t.event_id
+  where t.id in (${ids}) and (t.event_id = ${request.eventId}::uuid) is true and t.status = 'AVAILABLE'
+    and (e.sale_opens_at is null or e.sale_opens_at <= now())
+    and (e.sale_closes_at is null or now() < e.sale_closes_at)
+  order by t.id
+  for update of t
+),
+complete as (
+  select count(seats.id) = ${count}::int as ok, e.per_customer_limit as lim,
+    coalesce(e.hold_minutes * 60000, ${defaultMs}::int) as hold_ms
+  from events e left join seats on true
+  where e.id = ${request.eventId}::uuid
+  group by e.per_customer_limit, e.hold_minutes
+),
+counted as (
+  insert into customer_event_tickets (customer_id, event_id, tickets)
+  select ${request.customerId}::text, ${request.eventId}::uuid, ${count}::int from complete
+  where ok and (lim is null or ${count}::int <= lim)
+  on conflict (customer_id, event_id) do update
+    set tickets = customer_event_tickets.tickets + excluded.tickets
+    where (select lim from complete) is null
+      or customer_event_tickets.tickets + excluded.tickets <= (select lim from complete)
+  returning tickets
+),
+buyer as (
+  insert into customers (id) select ${request.customerId}::text from counted
+  on conflict do nothing
+),
+made as (
+  insert into holds (id, customer_id, event_id, total_cents, expires_at, idempotency_key)
+  select ${holdId}::uuid, ${request.customerId}::text, ${request.eventId}::uuid,
+    (select sum(price_cents) from seats)::int,
+    clock_timestamp() + (select hold_ms from complete) * interval '1 millisecond',
+    ${request.idempotencyKey ?? null}::text
+  from counted
+  returning id, status, total_cents, expires_at, created_at
+),
+held as (
+  update tickets t
+  set status = 'HELD', hold_id = m.id, version = nextval('ticket_version_seq'), status_changed_at = clock_timestamp()
+  from seats s, made m
+  where t.id = s.id
+  returning t.id, t.status, t.version, t.status_changed_at, s.price_cents
+),
+lines as (
+  insert into hold_tickets (hold_id, ticket_id, price_cents)
+  select m.id, h.id, h.price_cents from made m cross join held h
+)
+select c.ok, c.lim, m.status as hold_status, m.total_cents, m.expires_at, m.created_at,
+  h.id, h.status, h.version, h.status_changed_at
+from complete c
+left join made m on true
+left join held h on m.id is not null`;
+}
+
+interface HoldStatementRow {
+  ok: boolean;
+  lim: number | null;
+  hold_status: HoldStatus | null;
+  total_cents: number | null;
+  expires_at: string | Date | null;
+  created_at: string | Date | null;
+  id: string | null;
+  status: TicketChange['status'] | null;
+  version: string | number | null;
+  status_changed_at: string | Date | null;
+}
+
+/**
+ * The hold write: every rule in SQL, whatever any lock or cache said (see {@link holdStatement}).
+ * A refusal writes nothing. An unknown event is `refused` too.
+ */
+export async function commitHold(db: Db, request: SaleRequest, defaultMs: number): Promise<HoldResult> {
+  const holdId = randomUUID();
+  const name = `flux_hold_${request.ticketIds.length}`;
+  const rows = await queryPreparedRows<HoldStatementRow>(db, name, holdStatement(request, holdId, defaultMs));
+  const [first] = rows;
+  if (!first?.ok) return { kind: 'refused' };
+  if (first.expires_at === null || first.created_at === null) return { kind: 'limit', limit: first.lim ?? 0 };
+  const hold: HoldRow = {
+    id: holdId,
+    customerId: request.customerId,
+    eventId: request.eventId,
+    status: first.hold_status ?? 'ACTIVE',
+    totalCents: first.total_cents ?? 0,
+    expiresAt: new Date(first.expires_at),
+    endedAt: null,
+    orderId: null,
+    idempotencyKey: request.idempotencyKey ?? null,
+    createdAt: new Date(first.created_at),
+  };
+  const tickets = rows.map((row) => ({
+    id: row.id as string,
+    eventId: request.eventId,
+    status: row.status as TicketChange['status'],
+    version: Number(row.version),
+    statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
+  }));
+  return { kind: 'held', hold, tickets };
+}
+
+/** Which ACTIVE holds {@link endHolds} ends. */
+export type HoldsToEnd =
+  /** Every hold past its expiry, oldest first, at most `limit` (the sweeper). */
+  | { due: true; limit: number }
+  /** These holds, if past their expiry (a late checkout, a seat an expired hold still keeps). */
+  | { due: true; ids: readonly string[] }
+  /** These holds of this buyer, whatever their expiry (the buyer released them). */
+  | { due: false; ids: readonly string[]; customerId: string };
+
+/** Holds that ended, and the seats that went back on sale. */
+export interface EndedHolds {
+  holds: Array<{ id: string; customerId: string; eventId: string }>;
+  tickets: TicketChange[];
+}
+
+/**
+ * Ends ACTIVE holds in one statement: each becomes `status` (EXPIRED or RELEASED), its seats go back
+ * to AVAILABLE with new versions, and each buyer's count for the event drops by the seats given back.
+ * Rows another transaction has locked are skipped (`skip locked`): a checkout in progress wins.
+ */
+export async function endHolds(db: Db, which: HoldsToEnd, status: 'EXPIRED' | 'RELEASED'): Promise<EndedHolds> {
+  const conditions: SQL[] = [sql`h.status = 'ACTIVE'`];
+  if (which.due) conditions.push(sql`h.expires_at <= clock_timestamp()`);
+  if ('ids' in which) {
+    if (which.ids.length === 0) return { holds: [], tickets: [] };
+    conditions.push(sql`h.id = any(${`{${which.ids.join(',')}}`}::uuid[])`);
+  }
+  if ('customerId' in which) conditions.push(sql`h.customer_id = ${which.customerId}`);
+  const limit = 'limit' in which ? which.limit : 10_000;
+  const rows = await db.execute<{
+    kind: 'hold' | 'ticket';
+    id: string;
+    customer_id: string | null;
+    event_id: string;
+    status: TicketChange['status'] | null;
+    version: string | number | null;
+    status_changed_at: string | Date | null;
+  }>(sql`
+with ended as (
+  update holds set status = ${status}::hold_status, ended_at = clock_timestamp()
+  where id in (
+    select h.id from holds h where ${sql.join(conditions, sql` and `)}
+    order by h.expires_at limit ${limit}::int
+    for update skip locked
+  )
+  returning id, customer_id, event_id
+),
+freed as (
+  update tickets t
+  set status = 'AVAILABLE', hold_id = null, version = nextval('ticket_version_seq'), status_changed_at = clock_timestamp()
+  from ended e
+  where t.hold_id = e.id
+  returning t.id, t.event_id, t.status, t.version, t.status_changed_at, e.customer_id
+),
+given_back as (
+  update customer_event_tickets c set tickets = greatest(c.tickets - f.n, 0)
+  from (select customer_id, event_id, count(*)::int as n from freed group by customer_id, event_id) f
+  where c.customer_id = f.customer_id and c.event_id = f.event_id
+)
+select 'hold' as kind, id, customer_id, event_id, null::ticket_status as status, null::bigint as version,
+  null::timestamptz as status_changed_at
+from ended
+union all
+select 'ticket', id, null, event_id, status, version, status_changed_at from freed`);
+  const list = (Array.isArray(rows) ? rows : (rows as unknown as { rows: typeof rows }).rows) as unknown as Array<{
+    kind: 'hold' | 'ticket';
+    id: string;
+    customer_id: string | null;
+    event_id: string;
+    status: TicketChange['status'] | null;
+    version: string | number | null;
+    status_changed_at: string | Date | null;
+  }>;
+  const ended: EndedHolds = { holds: [], tickets: [] };
+  for (const row of list) {
+    if (row.kind === 'hold') ended.holds.push({ id: row.id, customerId: row.customer_id ?? '', eventId: row.event_id });
+    else
+      ended.tickets.push({
+        id: row.id,
+        eventId: row.event_id,
+        status: row.status ?? 'AVAILABLE',
+        version: Number(row.version),
+        statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
+      });
+  }
+  return ended;
+}
+
+/** The ACTIVE holds that keep any of these seats and are past their expiry. */
+export async function expiredHoldsOf(db: Db, ticketIds: readonly string[]): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ id: holdsTable.id })
+    .from(ticketsTable)
+    .innerJoin(holdsTable, eq(holdsTable.id, ticketsTable.holdId))
+    .where(
+      and(
+        inArray(ticketsTable.id, [...ticketIds]),
+        eq(holdsTable.status, 'ACTIVE'),
+        lt(holdsTable.expiresAt, sql`clock_timestamp()`),
+      ),
+    );
+  return rows.map((row) => row.id);
+}
+
+/** The hold a customer made with an idempotency key, if any. */
+export async function holdByIdempotencyKey(db: Db, customerId: string, key: string): Promise<HoldRow | undefined> {
+  const [hold] = await db
+    .select()
+    .from(holdsTable)
+    .where(and(eq(holdsTable.customerId, customerId), eq(holdsTable.idempotencyKey, key)));
+  return hold;
+}
+
+/** Holds by id that belong to `customerId`; other customers' holds are simply not returned. */
+export function holdsOfCustomerByIds(db: Db, customerId: string, ids: readonly string[]): Promise<HoldRow[]> {
+  return db
+    .select()
+    .from(holdsTable)
+    .where(and(eq(holdsTable.customerId, customerId), inArray(holdsTable.id, [...ids])));
+}
+
+/** A customer's holds, newest first, optionally of one status. */
+export function holdsOfCustomer(
+  db: Db,
+  customerId: string,
+  page: { offset: number; limit: number },
+  status?: HoldStatus,
+): Promise<HoldRow[]> {
+  return db
+    .select()
+    .from(holdsTable)
+    .where(and(eq(holdsTable.customerId, customerId), status ? eq(holdsTable.status, status) : undefined))
+    .orderBy(desc(holdsTable.createdAt), desc(holdsTable.id))
+    .offset(page.offset)
+    .limit(page.limit);
+}
+
+/** The seats each hold was made of, in seat-map order. */
+export async function ticketsOfHolds(db: Db, holdIds: readonly string[]): Promise<Map<string, TicketRow[]>> {
+  const rows = await db
+    .select({ holdId: holdTicketsTable.holdId, ticket: ticketsTable })
+    .from(holdTicketsTable)
+    .innerJoin(ticketsTable, eq(ticketsTable.id, holdTicketsTable.ticketId))
+    .where(inArray(holdTicketsTable.holdId, [...holdIds]))
+    .orderBy(ticketsTable.position);
+  const result = new Map<string, TicketRow[]>(holdIds.map((id) => [id, []]));
+  for (const row of rows) result.get(row.holdId)?.push(row.ticket);
+  return result;
+}

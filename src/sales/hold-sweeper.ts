@@ -1,0 +1,104 @@
+import { sql } from 'drizzle-orm';
+import type { TicketChange } from '../catalog/ticket-change.js';
+import type { Db } from '../db/client.js';
+import { type EndedHolds, endHolds } from './hold-storage.js';
+import type { LeaseDeps } from './seat-leases.js';
+
+/** Any 64-bit constant shared by every instance: only the instance holding it sweeps. */
+const SWEEP_LOCK_KEY = 4_242_002;
+
+/** What the sweeper needs besides its database. */
+export interface HoldSweeperDeps extends LeaseDeps {
+  /** How often to look for holds past their expiry. */
+  intervalMs: number;
+  /** Most holds ended per statement; a longer backlog takes several statements in one pass. */
+  batchSize: number;
+  publish: (eventId: string, changes: TicketChange[]) => void;
+  onError: (error: unknown) => void;
+}
+
+/** A running sweeper. */
+export interface HoldSweeper {
+  /** One pass now: ends every hold that is due (if no other instance is sweeping); resolves with how many. */
+  sweep(): Promise<number>;
+  /** Stops waking (a pass in progress finishes); `resume` starts again. For tests and drains. */
+  pause(): void;
+  resume(): void;
+  /** Stops the timer and waits for a pass in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Puts the seats of expired holds back on sale, on time, whatever crashed: every instance wakes
+ * every `intervalMs`, and the one that wins a transaction-level advisory lock ends the due holds in
+ * batches (one statement each, see {@link endHolds}), so a thousand expiring holds are a few
+ * statements on one instance, not a thousand queries on each. The seats' Redis keys are cleared and
+ * the changes published after each commit. Nothing here is kept in memory, so an instance that made
+ * a hold may die and another still expires it; a Redis that lost every key changes nothing either.
+ */
+export function startHoldSweeper(db: Db, deps: HoldSweeperDeps): HoldSweeper {
+  let running: Promise<number> | undefined;
+  let stopped = false;
+
+  const pass = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const ended = await db.transaction(async (tx) => {
+        const [row] = await tx
+          .execute<{ got: boolean }>(sql`select pg_try_advisory_xact_lock(${SWEEP_LOCK_KEY}) as got`)
+          .then((result) =>
+            Array.isArray(result) ? result : (result as unknown as { rows: { got: boolean }[] }).rows,
+          );
+        if (!row?.got) return undefined;
+        return endHolds(tx as unknown as Db, { due: true, limit: deps.batchSize }, 'EXPIRED');
+      });
+      if (!ended) return total;
+      await announce(deps, ended);
+      total += ended.holds.length;
+      if (ended.holds.length < deps.batchSize || stopped) return total;
+    }
+  };
+
+  const sweep = () => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const resume = () => {
+    if (timer || stopped) return;
+    timer = setInterval(() => {
+      sweep().catch(deps.onError);
+    }, deps.intervalMs);
+    timer.unref();
+  };
+  const pause = () => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  resume();
+
+  return {
+    sweep,
+    pause,
+    resume,
+    async stop() {
+      stopped = true;
+      pause();
+      await running?.catch(() => {});
+    },
+  };
+}
+
+async function announce(deps: HoldSweeperDeps, ended: EndedHolds): Promise<void> {
+  await Promise.all(ended.tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
+  const byEvent = new Map<string, TicketChange[]>();
+  for (const ticket of ended.tickets) {
+    const list = byEvent.get(ticket.eventId) ?? [];
+    list.push(ticket);
+    byEvent.set(ticket.eventId, list);
+  }
+  for (const [eventId, changes] of byEvent) deps.publish(eventId, changes);
+}

@@ -1,0 +1,242 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { SaleSettingsCache } from '../catalog/sale-settings.js';
+import type { TicketChange } from '../catalog/ticket-change.js';
+import { changedTicketColumns } from '../catalog/ticket-change.js';
+import type { Db } from '../db/client.js';
+import { type HoldRow, holdsTable, type OrderRow, ordersTable, orderTicketsTable, ticketsTable } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+import { HoldExpiredError, PurchaseLimitReachedError, saleWindowError, ticketNotFound } from './errors.js';
+import { commitHold, endHolds, expiredHoldsOf, holdByIdempotencyKey } from './hold-storage.js';
+import { oncePerKey } from './idempotency.js';
+import { explainRefusal } from './refusal.js';
+import type { SaleRequest } from './sale-request.js';
+import { heldTickets, isUniqueViolation, orderByIdempotencyKey } from './sale-transaction.js';
+import { type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './seat-leases.js';
+
+/** What holding seats needs besides the database. */
+export interface HoldDeps extends LeaseDeps {
+  saleSettings: SaleSettingsCache;
+  /** How long a hold lasts when its event names no `holdMinutes`. */
+  holdTtlMs: number;
+  /** How long a retry with the same idempotency key waits for its in-flight twin. */
+  inFlightWaitMs: number;
+}
+
+/** A hold and the seats whose status it changed (none for a retried key). */
+export interface HoldChange {
+  hold: HoldRow;
+  changed: TicketChange[];
+}
+
+/**
+ * Holds seats for the buyer, all or none, as a purchase buys them: the key's in-flight lease, the
+ * sale window from the cache, one lock per seat (a seat locked, held or sold refuses the whole hold
+ * with no database query), then one conditional statement ({@link commitHold}). The locks become hold
+ * marks that last as long as the hold, so later buyers are refused as HELD by Redis alone. A seat
+ * still kept by a hold past its expiry (the sweeper has not reached it yet) is freed and taken.
+ *
+ * @throws TicketsUnavailableError, NotFoundError, SaleNotOpenError, SaleClosedError or PurchaseLimitReachedError.
+ */
+export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
+  const { customerId, idempotencyKey: key } = request;
+  if (!key) return holdBehindLocks(db, deps, request);
+  const keyed = { kind: 'hold', customerId, key, waitMs: deps.inFlightWaitMs } as const;
+  const earlier = async () => {
+    const hold = await holdByIdempotencyKey(db, customerId, key);
+    return hold && { hold, changed: [] };
+  };
+  return oncePerKey(deps.lock, keyed, earlier, () => holdBehindLocks(db, deps, request));
+}
+
+async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
+  const settings = await deps.saleSettings.get(request.eventId);
+  if (!settings) throw ticketNotFound(request.eventId, request.ticketIds[0] ?? '');
+  const closed = saleWindowError(settings, new Date());
+  if (closed) throw closed;
+
+  const leases = await lockSeats(deps, request);
+  try {
+    let freed: TicketChange[] = [];
+    let outcome = await commitHoldOrRepeat(db, deps, request);
+    if (outcome.kind === 'refused') {
+      // Seats an expired hold still keeps are freed now, rather than at the sweeper's next pass.
+      const stale = await expiredHoldsOf(db, request.ticketIds);
+      if (stale.length > 0) {
+        freed = (await endHolds(db, { due: true, ids: stale }, 'EXPIRED')).tickets;
+        outcome = await commitHoldOrRepeat(db, deps, request);
+      }
+    }
+    switch (outcome.kind) {
+      case 'held': {
+        const ttlMs = Math.max(1, outcome.hold.expiresAt.getTime() - Date.now());
+        await Promise.all(
+          leases.map((lease) => deps.lock.markHeld(lease, request.customerId, ttlMs).catch(deps.onLockError)),
+        );
+        return { hold: outcome.hold, changed: [...freed, ...outcome.tickets] };
+      }
+      case 'repeat':
+        await releaseAll(deps, leases);
+        return { hold: outcome.hold, changed: freed };
+      case 'limit':
+        throw new PurchaseLimitReachedError(outcome.limit, await heldTickets(db, request));
+      case 'refused':
+        throw await explainRefusal(db, request, new Date());
+    }
+  } catch (error) {
+    await settleRefusedLeases(deps, leases, error);
+    throw error;
+  }
+}
+
+type HoldOutcome = Awaited<ReturnType<typeof commitHold>> | { kind: 'repeat'; hold: HoldRow };
+
+/** {@link commitHold}, answering a key's unique violation with the hold the key already made. */
+async function commitHoldOrRepeat(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldOutcome> {
+  try {
+    return await commitHold(db, request, deps.holdTtlMs);
+  } catch (error) {
+    if (request.idempotencyKey && isUniqueViolation(error, 'holds_customer_idempotency_uq')) {
+      const hold = await holdByIdempotencyKey(db, request.customerId, request.idempotencyKey);
+      if (hold) return { kind: 'repeat', hold };
+    }
+    throw error;
+  }
+}
+
+/** What a checkout decided inside its transaction. */
+type CheckoutOutcome =
+  | { kind: 'sold'; order: OrderRow; changed: TicketChange[] }
+  | { kind: 'repeat'; order: OrderRow }
+  /** `due`: still ACTIVE but past its expiry, so it is to be expired now. */
+  | { kind: 'expired'; error: HoldExpiredError; due: boolean };
+
+/** A checkout's order, or why there is none; either way the seats whose status changed. */
+export type CheckoutResult =
+  | { order: OrderRow; changed: TicketChange[] }
+  | { error: HoldExpiredError; changed: TicketChange[] };
+
+/**
+ * Turns an ACTIVE, unexpired hold into an order in one transaction: the hold row is locked (so two
+ * checkouts of one hold queue, and the second finds it CHECKED_OUT and returns the same order), its
+ * seats go HELD → SOLD, the order and its lines are written. Past `expiresAt` (by the database's
+ * clock) it sells nothing and the hold is expired at once, whether or not the sweeper has run. The
+ * customer's count does not change: held seats were counted when held.
+ *
+ * @throws NotFoundError (no such hold, or not yours).
+ */
+export async function checkout(
+  db: Db,
+  deps: LeaseDeps,
+  input: { holdId: string; customerId: string; idempotencyKey?: string | undefined },
+): Promise<CheckoutResult> {
+  let outcome: CheckoutOutcome;
+  try {
+    outcome = await db.transaction((tx) => checkoutInTransaction(tx as unknown as Db, input));
+  } catch (error) {
+    // The key already named an order (another hold's checkout): answer with it, as a purchase does.
+    const key = input.idempotencyKey;
+    if (!key || !isUniqueViolation(error, 'orders_customer_idempotency_uq')) throw error;
+    const order = await orderByIdempotencyKey(db, input.customerId, key);
+    if (!order) throw error;
+    return { order, changed: [] };
+  }
+  if (outcome.kind === 'repeat') return { order: outcome.order, changed: [] };
+  if (outcome.kind === 'expired') {
+    if (!outcome.due) return { error: outcome.error, changed: [] };
+    // Past its expiry and still ACTIVE: expire it now, so its seats are back at once.
+    const ended = await endHolds(db, { due: true, ids: [input.holdId] }, 'EXPIRED');
+    await Promise.all(ended.tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
+    return { error: outcome.error, changed: ended.tickets };
+  }
+  await deps.lock
+    .markSoldOutright(
+      outcome.changed.map((t) => t.id),
+      input.customerId,
+    )
+    .catch(deps.onLockError);
+  return { order: outcome.order, changed: outcome.changed };
+}
+
+async function checkoutInTransaction(
+  tx: Db,
+  input: { holdId: string; customerId: string; idempotencyKey?: string | undefined },
+): Promise<CheckoutOutcome> {
+  const [row] = await tx
+    .select({ hold: holdsTable, due: sql<boolean>`${holdsTable.expiresAt} <= clock_timestamp()` })
+    .from(holdsTable)
+    .where(eq(holdsTable.id, input.holdId))
+    .for('update');
+  if (!row || row.hold.customerId !== input.customerId) throw new NotFoundError(input.holdId, 'Hold');
+  const { hold } = row;
+  if (hold.status === 'CHECKED_OUT' && hold.orderId) {
+    const [order] = await tx.select().from(ordersTable).where(eq(ordersTable.id, hold.orderId));
+    if (order) return { kind: 'repeat', order };
+  }
+  if (hold.status === 'RELEASED') {
+    const message = 'This hold was released; its seats went back on sale and nothing was bought.';
+    return {
+      kind: 'expired',
+      error: new HoldExpiredError(hold.id, hold.endedAt ?? hold.expiresAt, message),
+      due: false,
+    };
+  }
+  if (hold.status !== 'ACTIVE' || row.due) {
+    return { kind: 'expired', error: new HoldExpiredError(hold.id, hold.expiresAt), due: hold.status === 'ACTIVE' };
+  }
+
+  const changed = await tx
+    .update(ticketsTable)
+    .set({
+      status: 'SOLD',
+      holdId: null,
+      version: sql`nextval('ticket_version_seq')`,
+      statusChangedAt: sql`clock_timestamp()`,
+    })
+    .where(and(eq(ticketsTable.holdId, hold.id), eq(ticketsTable.status, 'HELD')))
+    .returning({ ...changedTicketColumns, priceCents: ticketsTable.priceCents });
+  const [order] = await tx
+    .insert(ordersTable)
+    .values({
+      customerId: hold.customerId,
+      eventId: hold.eventId,
+      totalCents: changed.reduce((sum, t) => sum + t.priceCents, 0),
+      idempotencyKey: input.idempotencyKey ?? null,
+    })
+    .returning();
+  if (!order) throw new Error('checkout: the order insert returned nothing');
+  if (changed.length > 0) {
+    await tx
+      .insert(orderTicketsTable)
+      .values(changed.map((t) => ({ orderId: order.id, ticketId: t.id, priceCents: t.priceCents })));
+  }
+  await tx
+    .update(holdsTable)
+    .set({ status: 'CHECKED_OUT', orderId: order.id, endedAt: sql`clock_timestamp()` })
+    .where(eq(holdsTable.id, hold.id));
+  return {
+    kind: 'sold',
+    order,
+    changed: changed.map(({ priceCents: _, ...ticket }) => ticket),
+  };
+}
+
+/**
+ * Releases an ACTIVE hold at its buyer's request: the seats are back on sale at once, and the
+ * buyer's count gives them back. Releasing a hold that is no longer ACTIVE changes nothing.
+ *
+ * @throws NotFoundError (no such hold, or not yours).
+ */
+export async function releaseHold(
+  db: Db,
+  deps: LeaseDeps,
+  input: { holdId: string; customerId: string },
+): Promise<HoldChange> {
+  const ended = await endHolds(db, { due: false, ids: [input.holdId], customerId: input.customerId }, 'RELEASED');
+  const [hold] = await db
+    .select()
+    .from(holdsTable)
+    .where(and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId)));
+  if (!hold) throw new NotFoundError(input.holdId, 'Hold');
+  await Promise.all(ended.tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
+  return { hold, changed: ended.tickets };
+}
