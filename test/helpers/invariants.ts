@@ -106,7 +106,7 @@ export async function expectSaleInvariants(db: Db): Promise<SaleSummary> {
           (select array_agg(ticket_id order by ticket_id) from hold_tickets where hold_id = h.id) is distinct from
           (select array_agg(ticket_id order by ticket_id) from order_tickets where order_id = h.order_id))`,
   );
-  expect(badCheckouts, 'an order made by checkout without exactly its hold\'s seats').toEqual([]);
+  expect(badCheckouts, "an order made by checkout without exactly its hold's seats").toEqual([]);
 
   const [summary] = await rows<{ sold: number; orders: number; lines: number }>(
     db,
