@@ -30,6 +30,12 @@ export const customersTable = pgTable('customers', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** The customer a row belongs to. */
+const customerColumn = () =>
+  text('customer_id')
+    .notNull()
+    .references(() => customersTable.id);
+
 export const eventsTable = pgTable(
   'events',
   {
@@ -84,6 +90,14 @@ export const ticketsTable = pgTable(
   ],
 );
 
+/** The columns of a line (of a hold or an order): the seat, and its price at the time. */
+const seatLine = () => ({
+  ticketId: uuid('ticket_id')
+    .notNull()
+    .references(() => ticketsTable.id),
+  priceCents: integer('price_cents').notNull(),
+});
+
 /** ACTIVE until checked out, released by its buyer, or expired. */
 export const holdStatusEnum = pgEnum('hold_status', ['ACTIVE', 'CHECKED_OUT', 'RELEASED', 'EXPIRED']);
 
@@ -92,9 +106,7 @@ export const holdsTable = pgTable(
   'holds',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    customerId: text('customer_id')
-      .notNull()
-      .references(() => customersTable.id),
+    customerId: customerColumn(),
     eventId: uuid('event_id')
       .notNull()
       .references(() => eventsTable.id, { onDelete: 'cascade' }),
@@ -126,10 +138,7 @@ export const holdTicketsTable = pgTable(
     holdId: uuid('hold_id')
       .notNull()
       .references(() => holdsTable.id, { onDelete: 'cascade' }),
-    ticketId: uuid('ticket_id')
-      .notNull()
-      .references(() => ticketsTable.id),
-    priceCents: integer('price_cents').notNull(),
+    ...seatLine(),
   },
   (t) => [primaryKey({ columns: [t.holdId, t.ticketId] }), index('hold_tickets_ticket_idx').on(t.ticketId)],
 );
@@ -141,9 +150,7 @@ export const ordersTable = pgTable(
   'orders',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    customerId: text('customer_id')
-      .notNull()
-      .references(() => customersTable.id),
+    customerId: customerColumn(),
     eventId: uuid('event_id')
       .notNull()
       .references(() => eventsTable.id),
@@ -173,10 +180,7 @@ export const orderTicketsTable = pgTable(
     orderId: uuid('order_id')
       .notNull()
       .references(() => ordersTable.id, { onDelete: 'cascade' }),
-    ticketId: uuid('ticket_id')
-      .notNull()
-      .references(() => ticketsTable.id),
-    priceCents: integer('price_cents').notNull(),
+    ...seatLine(),
     releasedAt: timestamp('released_at', { withTimezone: true }),
   },
   (t) => [
@@ -193,9 +197,7 @@ export const orderTicketsTable = pgTable(
 export const customerEventTicketsTable = pgTable(
   'customer_event_tickets',
   {
-    customerId: text('customer_id')
-      .notNull()
-      .references(() => customersTable.id),
+    customerId: customerColumn(),
     eventId: uuid('event_id')
       .notNull()
       .references(() => eventsTable.id, { onDelete: 'cascade' }),

@@ -11,6 +11,7 @@ import {
   ticketsTable,
 } from '../db/schema.js';
 import type { SaleRequest } from './sale-request.js';
+import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
 
 /** What the hold statement did. */
 export type HoldResult =
@@ -29,21 +30,9 @@ export type HoldResult =
  *   held     marks the seats HELD by it, with new versions; `lines` records its seats.
  */
 function holdStatement(request: SaleRequest, holdId: string, defaultMs: number) {
-  const ids = sql.join(
-    request.ticketIds.map((id) => sql`${id}::uuid`),
-    sql`, `,
-  );
   const count = request.ticketIds.length;
   return sql`
-with seats as (
-  select t.id, t.price_cents
-  from tickets t join events e on e.id = t.event_id
-  where t.id in (${ids}) and (t.event_id = ${request.eventId}::uuid) is true and t.status = 'AVAILABLE'
-    and (e.sale_opens_at is null or e.sale_opens_at <= now())
-    and (e.sale_closes_at is null or now() < e.sale_closes_at)
-  order by t.id
-  for update of t
-),
+with ${availableSeatsStep(request)},
 complete as (
   select count(seats.id) = ${count}::int as ok, e.per_customer_limit as lim,
     coalesce(e.hold_minutes * 60000, ${defaultMs}::int) as hold_ms
@@ -51,20 +40,7 @@ complete as (
   where e.id = ${request.eventId}::uuid
   group by e.per_customer_limit, e.hold_minutes
 ),
-counted as (
-  insert into customer_event_tickets (customer_id, event_id, tickets)
-  select ${request.customerId}::text, ${request.eventId}::uuid, ${count}::int from complete
-  where ok and (lim is null or ${count}::int <= lim)
-  on conflict (customer_id, event_id) do update
-    set tickets = customer_event_tickets.tickets + excluded.tickets
-    where (select lim from complete) is null
-      or customer_event_tickets.tickets + excluded.tickets <= (select lim from complete)
-  returning tickets
-),
-buyer as (
-  insert into customers (id) select ${request.customerId}::text from counted
-  on conflict do nothing
-),
+${countedSteps(request)},
 made as (
   insert into holds (id, customer_id, event_id, total_cents, expires_at, idempotency_key)
   select ${holdId}::uuid, ${request.customerId}::text, ${request.eventId}::uuid,
@@ -92,17 +68,13 @@ left join made m on true
 left join held h on m.id is not null`;
 }
 
-interface HoldStatementRow {
+interface HoldStatementRow extends ChangedTicketRow {
   ok: boolean;
   lim: number | null;
   hold_status: HoldStatus | null;
   total_cents: number | null;
   expires_at: string | Date | null;
   created_at: string | Date | null;
-  id: string | null;
-  status: TicketChange['status'] | null;
-  version: string | number | null;
-  status_changed_at: string | Date | null;
 }
 
 /**
@@ -128,13 +100,7 @@ export async function commitHold(db: Db, request: SaleRequest, defaultMs: number
     idempotencyKey: request.idempotencyKey ?? null,
     createdAt: new Date(first.created_at),
   };
-  const tickets = rows.map((row) => ({
-    id: row.id as string,
-    eventId: request.eventId,
-    status: row.status as TicketChange['status'],
-    version: Number(row.version),
-    statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
-  }));
+  const tickets = rows.map((row) => ticketChangeOf(request.eventId, row));
   return { kind: 'held', hold, tickets };
 }
 
@@ -146,6 +112,14 @@ export type HoldsToEnd =
   | { due: true; ids: readonly string[] }
   /** These holds of this buyer, whatever their expiry (the buyer released them). */
   | { due: false; ids: readonly string[]; customerId: string };
+
+/** A row of {@link endHolds}: an ended hold, or a seat it gave back. */
+interface EndedRow extends ChangedTicketRow {
+  kind: 'hold' | 'ticket';
+  id: string;
+  customer_id: string | null;
+  event_id: string;
+}
 
 /** Holds that ended, and the seats that went back on sale. */
 export interface EndedHolds {
@@ -167,15 +141,12 @@ export async function endHolds(db: Db, which: HoldsToEnd, status: 'EXPIRED' | 'R
   }
   if ('customerId' in which) conditions.push(sql`h.customer_id = ${which.customerId}`);
   const limit = 'limit' in which ? which.limit : 10_000;
-  const rows = await db.execute<{
-    kind: 'hold' | 'ticket';
-    id: string;
-    customer_id: string | null;
-    event_id: string;
-    status: TicketChange['status'] | null;
-    version: string | number | null;
-    status_changed_at: string | Date | null;
-  }>(sql`
+  // One text per kind of `which` (its values are parameters), so each is prepared once per connection.
+  const name = `flux_end_holds_${'limit' in which ? 'due' : which.due ? 'due_ids' : 'released'}`;
+  const list = await queryPreparedRows<EndedRow>(
+    db,
+    name,
+    sql`
 with ended as (
   update holds set status = ${status}::hold_status, ended_at = clock_timestamp()
   where id in (
@@ -201,27 +172,12 @@ select 'hold' as kind, id, customer_id, event_id, null::ticket_status as status,
   null::timestamptz as status_changed_at
 from ended
 union all
-select 'ticket', id, null, event_id, status, version, status_changed_at from freed`);
-  const list = (Array.isArray(rows) ? rows : (rows as unknown as { rows: typeof rows }).rows) as unknown as Array<{
-    kind: 'hold' | 'ticket';
-    id: string;
-    customer_id: string | null;
-    event_id: string;
-    status: TicketChange['status'] | null;
-    version: string | number | null;
-    status_changed_at: string | Date | null;
-  }>;
+select 'ticket', id, null, event_id, status, version, status_changed_at from freed`,
+  );
   const ended: EndedHolds = { holds: [], tickets: [] };
   for (const row of list) {
     if (row.kind === 'hold') ended.holds.push({ id: row.id, customerId: row.customer_id ?? '', eventId: row.event_id });
-    else
-      ended.tickets.push({
-        id: row.id,
-        eventId: row.event_id,
-        status: row.status ?? 'AVAILABLE',
-        version: Number(row.version),
-        statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
-      });
+    else ended.tickets.push(ticketChangeOf(row.event_id, row));
   }
   return ended;
 }

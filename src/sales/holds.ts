@@ -5,7 +5,7 @@ import { changedTicketColumns } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
 import { type HoldRow, holdsTable, type OrderRow, ordersTable, orderTicketsTable, ticketsTable } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import { HoldExpiredError, PurchaseLimitReachedError, saleWindowError, ticketNotFound } from './errors.js';
+import { assertOnSale, HoldExpiredError, PurchaseLimitReachedError } from './errors.js';
 import { commitHold, endHolds, expiredHoldsOf, holdByIdempotencyKey } from './hold-storage.js';
 import { oncePerKey } from './idempotency.js';
 import { explainRefusal } from './refusal.js';
@@ -49,10 +49,7 @@ export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise
 }
 
 async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
-  const settings = await deps.saleSettings.get(request.eventId);
-  if (!settings) throw ticketNotFound(request.eventId, request.ticketIds[0] ?? '');
-  const closed = saleWindowError(settings, new Date());
-  if (closed) throw closed;
+  await assertOnSale(deps.saleSettings, request);
 
   const leases = await lockSeats(deps, request);
   try {

@@ -1,7 +1,7 @@
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
-import { saleWindowError, ticketNotFound } from './errors.js';
+import { assertOnSale } from './errors.js';
 import { oncePerKey } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { commitSale, orderByIdempotencyKey } from './sale-transaction.js';
@@ -47,10 +47,7 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
 }
 
 async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleRequest): Promise<Sale> {
-  const settings = await deps.saleSettings.get(request.eventId);
-  if (!settings) throw ticketNotFound(request.eventId, request.ticketIds[0] ?? '');
-  const closed = saleWindowError(settings, new Date());
-  if (closed) throw closed;
+  await assertOnSale(deps.saleSettings, request);
 
   const leases = await lockSeats(deps, request);
   let outcome: Awaited<ReturnType<typeof commitSale>>;

@@ -4,6 +4,7 @@ import type { TicketChange } from '../catalog/ticket-change.js';
 import { type Db, queryPreparedRows } from '../db/client.js';
 import { customerEventTicketsTable, type OrderRow, ordersTable } from '../db/schema.js';
 import type { SaleRequest } from './sale-request.js';
+import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
 
 export type SaleResult =
   | { kind: 'sold'; order: OrderRow; tickets: TicketChange[] }
@@ -29,40 +30,15 @@ export type SaleResult =
  * `buyer` creates after it.
  */
 function saleStatement(request: SaleRequest, orderId: string) {
-  const ids = sql.join(
-    request.ticketIds.map((id) => sql`${id}::uuid`),
-    sql`, `,
-  );
   const count = request.ticketIds.length;
   return sql`
-with seats as (
-  select t.id, t.price_cents
-  from tickets t join events e on e.id = t.event_id
-  where t.id in (${ids}) and (t.event_id = ${request.eventId}::uuid) is true and t.status = 'AVAILABLE'
-    and (e.sale_opens_at is null or e.sale_opens_at <= now())
-    and (e.sale_closes_at is null or now() < e.sale_closes_at)
-  order by t.id
-  for update of t
-),
+with ${availableSeatsStep(request)},
 complete as (
   select count(*) = ${count}::int as ok,
     (select per_customer_limit from events where id = ${request.eventId}::uuid) as lim
   from seats
 ),
-counted as (
-  insert into customer_event_tickets (customer_id, event_id, tickets)
-  select ${request.customerId}::text, ${request.eventId}::uuid, ${count}::int from complete
-  where ok and (lim is null or ${count}::int <= lim)
-  on conflict (customer_id, event_id) do update
-    set tickets = customer_event_tickets.tickets + excluded.tickets
-    where (select lim from complete) is null
-      or customer_event_tickets.tickets + excluded.tickets <= (select lim from complete)
-  returning tickets
-),
-buyer as (
-  insert into customers (id) select ${request.customerId}::text from counted
-  on conflict do nothing
-),
+${countedSteps(request)},
 sold as (
   update tickets t
   set status = 'SOLD', version = nextval('ticket_version_seq'), status_changed_at = clock_timestamp()
@@ -90,16 +66,12 @@ left join sold s on p.id is not null`;
 }
 
 /** A row of {@link saleStatement}: the outcome, and one sold seat per row when the sale went through. */
-interface SaleRow {
+interface SaleRow extends ChangedTicketRow {
   ok: boolean;
   lim: number | null;
   /** Timestamps and bigints come as the driver sends them (strings from postgres.js under Drizzle). */
   order_created_at: string | Date | null;
   order_status: OrderRow['status'] | null;
-  id: string | null;
-  status: TicketChange['status'] | null;
-  version: string | number | bigint | null;
-  status_changed_at: string | Date | null;
   price_cents: number | null;
 }
 
@@ -133,13 +105,7 @@ export async function runSale(db: Db, request: SaleRequest): Promise<SaleResult>
     // snapshot may predate a purchase it waited for, so read what the customer holds now.
     return { kind: 'limit', limit: first.lim ?? 0, held: await heldTickets(db, request) };
   }
-  const tickets: TicketChange[] = rows.map((row) => ({
-    id: row.id as string,
-    eventId: request.eventId,
-    status: row.status as TicketChange['status'],
-    version: Number(row.version),
-    statusChangedAt: row.status_changed_at === null ? null : new Date(row.status_changed_at),
-  }));
+  const tickets = rows.map((row) => ticketChangeOf(request.eventId, row));
   const order: OrderRow = {
     id: orderId,
     customerId: request.customerId,
