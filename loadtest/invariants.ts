@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { type GroupSale, groupInvariants } from './group-invariants.js';
+import { type GroupSale, groupInvariants } from './scenarios/multi-seat-checks.js';
 
 /** One invariant checked in SQL after a run. */
 export interface InvariantResult {

@@ -9,15 +9,15 @@ import {
   waitForNoClients,
 } from './database.js';
 import { type LoadResult, runLoad } from './generator.js';
-import { groupSaleOf } from './group-invariants.js';
 import { openClients } from './http-client.js';
 import { checkInvariants, type InvariantResult } from './invariants.js';
 import { type LiveResult, startSubscribers } from './live.js';
-import { groupPurchaseBody } from './multi-seat.js';
 import type { Contender, LoadOptions } from './options.js';
 import { type ServerProcess, type ServerSpec, startServers, stopServers } from './processes.js';
 import { formatTick } from './progress.js';
 import { commandCounts, commandDelta, deleteKeys, lockedSeats } from './redis-stats.js';
+import { groupSaleOf } from './scenarios/multi-seat-checks.js';
+import { groupPurchaseBody } from './scenarios/multi-seat-target.js';
 import { connectRedis, REDIS_URL, sleep } from './services.js';
 import { purchaseBody, targetFor } from './targets.js';
 import { type BodyOf, type WarmUpTarget, warmUp } from './warm-up.js';

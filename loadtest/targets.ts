@@ -1,6 +1,6 @@
-import { type MultiSeatTarget, multiSeat } from './multi-seat.js';
 import type { SaleScenario } from './options.js';
 import { RandomPool } from './random-pool.js';
+import { type MultiSeatTarget, multiSeat } from './scenarios/multi-seat-target.js';
 
 /** The purchase a client sends: the product's mutation, asking for what a checkout page shows. */
 export const PURCHASE_MUTATION = `mutation Buy($ticketId: ID!) { purchaseTicket(input: { ticketId: $ticketId }) { __typename ... on PurchaseTicketSuccess { order { id totalCents } } ... on TicketUnavailable { reason } ... on Error { message } } }`;

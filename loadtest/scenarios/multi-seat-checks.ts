@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
-import type { InvariantResult } from './invariants.js';
-import { blocksOf, type MultiSeatTarget } from './multi-seat.js';
+import type { InvariantResult } from '../invariants.js';
+import { blocksOf, type MultiSeatTarget } from './multi-seat-target.js';
 
 /** A multi-seat sale as the harness laid it out and the generator saw it. */
 export interface GroupSale {

@@ -1,5 +1,5 @@
-import { RandomPool } from './random-pool.js';
-import type { Outcome, Target } from './targets.js';
+import { RandomPool } from '../random-pool.js';
+import type { Outcome, Target } from '../targets.js';
 
 /** The group purchase a client sends: all the seats or none, and on a refusal which seats and why. */
 export const GROUP_PURCHASE_MUTATION = `mutation BuyGroup($ticketIds: [ID!]!) { purchaseTickets(input: { ticketIds: $ticketIds }) { __typename ... on PurchaseTicketsSuccess { order { id totalCents } } ... on TicketsUnavailable { tickets { ticketId reason } } ... on Error { message } } }`;
