@@ -221,6 +221,25 @@ describe.each<BackendKind>(['real', 'embedded'])('seat holds on the %s backend',
     }
   });
 
+  it('lets a new hold take a seat whose hold expired before the sweeper frees it', async () => {
+    const { ticketIds } = await createTestEvent(api.app, { seats: 2 });
+    api.app.holdSweeper.pause();
+    try {
+      const first = await hold(api, 'gone', [ticketIds[0] as string, ticketIds[1] as string]);
+      await sleep(new Date(first.hold?.expiresAt as string).getTime() - Date.now() + 50);
+      expect((await seat(api, ticketIds[0] as string)).status).toBe('HELD');
+      const second = await hold(api, 'next', [ticketIds[0] as string]);
+      expect(second.__typename).toBe('HoldSeatsSuccess');
+      // The whole expired hold ended: its other seat is back on sale too.
+      expect((await seat(api, ticketIds[1] as string)).status).toBe('AVAILABLE');
+      const late = await checkout(api, 'gone', first.hold?.id as string);
+      expect(late.__typename).toBe('HoldExpired');
+      await expectSaleInvariants(api.app.services.db);
+    } finally {
+      api.app.holdSweeper.resume();
+    }
+  });
+
   it('releases a hold at once, and counts held seats against the limit until then', async () => {
     const { ticketIds } = await createRuledEvent(api, { seats: 4, perCustomerLimit: 2 });
     const held = await hold(api, 'limited', [ticketIds[0] as string, ticketIds[1] as string]);

@@ -1,19 +1,17 @@
 import { sql } from 'drizzle-orm';
-import type { TicketChange } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
-import { type EndedHolds, endHolds } from './hold-storage.js';
-import type { LeaseDeps } from './seat-leases.js';
+import { endHolds } from './hold-storage.js';
+import { type ReopenDeps, reopenSeats } from './holds.js';
 
 /** Any 64-bit constant shared by every instance: only the instance holding it sweeps. */
 const SWEEP_LOCK_KEY = 4_242_002;
 
 /** What the sweeper needs besides its database. */
-export interface HoldSweeperDeps extends LeaseDeps {
+export interface HoldSweeperDeps extends ReopenDeps {
   /** How often to look for holds past their expiry. */
   intervalMs: number;
   /** Most holds ended per statement; a longer backlog takes several statements in one pass. */
   batchSize: number;
-  publish: (eventId: string, changes: TicketChange[]) => void;
   onError: (error: unknown) => void;
 }
 
@@ -53,7 +51,7 @@ export function startHoldSweeper(db: Db, deps: HoldSweeperDeps): HoldSweeper {
         return endHolds(tx as unknown as Db, { due: true, limit: deps.batchSize }, 'EXPIRED');
       });
       if (!ended) return total;
-      await announce(deps, ended);
+      await reopenSeats(deps, ended.tickets);
       total += ended.holds.length;
       if (ended.holds.length < deps.batchSize || stopped) return total;
     }
@@ -90,15 +88,4 @@ export function startHoldSweeper(db: Db, deps: HoldSweeperDeps): HoldSweeper {
       await running?.catch(() => {});
     },
   };
-}
-
-async function announce(deps: HoldSweeperDeps, ended: EndedHolds): Promise<void> {
-  await Promise.all(ended.tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
-  const byEvent = new Map<string, TicketChange[]>();
-  for (const ticket of ended.tickets) {
-    const list = byEvent.get(ticket.eventId) ?? [];
-    list.push(ticket);
-    byEvent.set(ticket.eventId, list);
-  }
-  for (const [eventId, changes] of byEvent) deps.publish(eventId, changes);
 }

@@ -13,8 +13,36 @@ import type { SaleRequest } from './sale-request.js';
 import { heldTickets, isUniqueViolation, orderByIdempotencyKey } from './sale-transaction.js';
 import { type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './seat-leases.js';
 
+/** Where ended holds' seats are announced: their Redis keys are cleared and seat maps are told. */
+export interface ReopenDeps extends LeaseDeps {
+  publish: (eventId: string, changes: TicketChange[]) => void;
+}
+
+/**
+ * After holds ended (expired or released), clears their seats' Redis keys, whatever they hold, and
+ * publishes the seats, grouped by event. Clearing a key may free the lock of a request in flight;
+ * Postgres still guards that request's write.
+ */
+export async function reopenSeats(deps: ReopenDeps, tickets: readonly TicketChange[]): Promise<void> {
+  await Promise.all(tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
+  const byEvent = new Map<string, TicketChange[]>();
+  for (const ticket of tickets) {
+    const list = byEvent.get(ticket.eventId) ?? [];
+    list.push(ticket);
+    byEvent.set(ticket.eventId, list);
+  }
+  for (const [eventId, changes] of byEvent) deps.publish(eventId, changes);
+}
+
+/** Expires these holds now if they are past their expiry, and announces their seats. */
+async function expireIfDue(db: Db, deps: ReopenDeps, holdIds: readonly string[]): Promise<number> {
+  const ended = await endHolds(db, { due: true, ids: holdIds }, 'EXPIRED');
+  await reopenSeats(deps, ended.tickets);
+  return ended.holds.length;
+}
+
 /** What holding seats needs besides the database. */
-export interface HoldDeps extends LeaseDeps {
+export interface HoldDeps extends ReopenDeps {
   saleSettings: SaleSettingsCache;
   /** How long a hold lasts when its event names no `holdMinutes`. */
   holdTtlMs: number;
@@ -53,15 +81,10 @@ async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Pr
 
   const leases = await lockSeats(deps, request);
   try {
-    let freed: TicketChange[] = [];
     let outcome = await commitHoldOrRepeat(db, deps, request);
-    if (outcome.kind === 'refused') {
-      // Seats an expired hold still keeps are freed now, rather than at the sweeper's next pass.
-      const stale = await expiredHoldsOf(db, request.ticketIds);
-      if (stale.length > 0) {
-        freed = (await endHolds(db, { due: true, ids: stale }, 'EXPIRED')).tickets;
-        outcome = await commitHoldOrRepeat(db, deps, request);
-      }
+    // Seats an expired hold still keeps are freed now, rather than at the sweeper's next pass.
+    if (outcome.kind === 'refused' && (await expireIfDue(db, deps, await expiredHoldsOf(db, request.ticketIds))) > 0) {
+      outcome = await commitHoldOrRepeat(db, deps, request);
     }
     switch (outcome.kind) {
       case 'held': {
@@ -69,11 +92,11 @@ async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Pr
         await Promise.all(
           leases.map((lease) => deps.lock.markHeld(lease, request.customerId, ttlMs).catch(deps.onLockError)),
         );
-        return { hold: outcome.hold, changed: [...freed, ...outcome.tickets] };
+        return { hold: outcome.hold, changed: outcome.tickets };
       }
       case 'repeat':
         await releaseAll(deps, leases);
-        return { hold: outcome.hold, changed: freed };
+        return { hold: outcome.hold, changed: [] };
       case 'limit':
         throw new PurchaseLimitReachedError(outcome.limit, await heldTickets(db, request));
       case 'refused':
@@ -107,10 +130,8 @@ type CheckoutOutcome =
   /** `due`: still ACTIVE but past its expiry, so it is to be expired now. */
   | { kind: 'expired'; error: HoldExpiredError; due: boolean };
 
-/** A checkout's order, or why there is none; either way the seats whose status changed. */
-export type CheckoutResult =
-  | { order: OrderRow; changed: TicketChange[] }
-  | { error: HoldExpiredError; changed: TicketChange[] };
+/** A checkout's order and the seats it sold, or why there is none (its seats already announced). */
+export type CheckoutResult = { order: OrderRow; changed: TicketChange[] } | { error: HoldExpiredError };
 
 /**
  * Turns an ACTIVE, unexpired hold into an order in one transaction: the hold row is locked (so two
@@ -123,7 +144,7 @@ export type CheckoutResult =
  */
 export async function checkout(
   db: Db,
-  deps: LeaseDeps,
+  deps: ReopenDeps,
   input: { holdId: string; customerId: string; idempotencyKey?: string | undefined },
 ): Promise<CheckoutResult> {
   let outcome: CheckoutOutcome;
@@ -139,11 +160,9 @@ export async function checkout(
   }
   if (outcome.kind === 'repeat') return { order: outcome.order, changed: [] };
   if (outcome.kind === 'expired') {
-    if (!outcome.due) return { error: outcome.error, changed: [] };
     // Past its expiry and still ACTIVE: expire it now, so its seats are back at once.
-    const ended = await endHolds(db, { due: true, ids: [input.holdId] }, 'EXPIRED');
-    await Promise.all(ended.tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
-    return { error: outcome.error, changed: ended.tickets };
+    if (outcome.due) await expireIfDue(db, deps, [input.holdId]);
+    return { error: outcome.error };
   }
   await deps.lock
     .markSoldOutright(
@@ -225,15 +244,15 @@ async function checkoutInTransaction(
  */
 export async function releaseHold(
   db: Db,
-  deps: LeaseDeps,
+  deps: ReopenDeps,
   input: { holdId: string; customerId: string },
-): Promise<HoldChange> {
+): Promise<HoldRow> {
   const ended = await endHolds(db, { due: false, ids: [input.holdId], customerId: input.customerId }, 'RELEASED');
   const [hold] = await db
     .select()
     .from(holdsTable)
     .where(and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId)));
   if (!hold) throw new NotFoundError(input.holdId, 'Hold');
-  await Promise.all(ended.tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
-  return { hold, changed: ended.tickets };
+  await reopenSeats(deps, ended.tickets);
+  return hold;
 }

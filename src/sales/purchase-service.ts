@@ -111,15 +111,13 @@ export function createPurchaseService(db: Db, deps: PurchaseServiceDeps): Purcha
     },
     async checkout(input) {
       const result = await checkout(db, deps, { ...input, idempotencyKey: idempotencyKey(input.idempotencyKey) });
+      if ('error' in result) throw result.error;
       const [first] = result.changed;
       if (first) deps.publish(first.eventId, result.changed);
-      if ('error' in result) throw result.error;
       return result.order;
     },
     async releaseHold(input) {
-      const { hold, changed } = await releaseHold(db, deps, input);
-      if (changed.length > 0) deps.publish(hold.eventId, changed);
-      return hold;
+      return releaseHold(db, deps, input);
     },
   };
 }
