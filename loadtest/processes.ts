@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './services.js';
 
-/** The repository root: servers run from here so `tsx` and the migrations resolve. */
+/** The repository root: servers run from here, so the migrations folder resolves as in production. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** One server process the harness started, listening on loopback. */
@@ -17,9 +17,10 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** What to start: the API (`src/main.ts`) or the floor server, with its environment. */
+/** What to start: a compiled server (see compile.ts), with its environment. */
 export interface ServerSpec {
-  entry: 'src/main.ts' | 'loadtest/floor-server.ts';
+  /** The bundle to run with plain `node`, relative to the repository root: `dist/main.js` or the floor's. */
+  script: string;
   env: Record<string, string>;
   cpuProfDir?: string;
 }
@@ -72,7 +73,7 @@ async function waitUntilServing(url: string, child: ChildProcess, output: () => 
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
   const nodeArgs = spec.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfDir] : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', spec.entry], {
+  const child = spawn(process.execPath, [...nodeArgs, spec.script], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

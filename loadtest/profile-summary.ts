@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /**
  * `tsx loadtest/profile-summary.ts <file.cpuprofile> [top]`: where a `--cpu-prof` profile spent its
@@ -6,7 +8,7 @@ import { readFile } from 'node:fs/promises';
  */
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
 }
 interface Profile {
@@ -30,9 +32,34 @@ export function packageOf(url: string): string {
   return src >= 0 ? url.slice(src + 1).replace(/\/[^/]+$/, '/') : url;
 }
 
+/** The source maps of the bundles a profile ran (dist/main.js, the floor's), by script URL. */
+async function sourceMaps(profile: Profile): Promise<Map<string, SourceMap>> {
+  const maps = new Map<string, SourceMap>();
+  const bundles = new Set(profile.nodes.map((n) => n.callFrame.url).filter((url) => url.startsWith('file:')));
+  for (const url of bundles) {
+    try {
+      maps.set(url, new SourceMap(JSON.parse(await readFile(`${fileURLToPath(url)}.map`, 'utf8'))));
+    } catch {
+      // not a bundle, or built without --sourcemap: the frame keeps its own URL
+    }
+  }
+  return maps;
+}
+
+/**
+ * The servers run esbuild bundles, so every frame's URL is the bundle's: name it by the file it was
+ * bundled from (a package, or `src/…`) through the bundle's source map, where there is one.
+ */
+function originalFrame(frame: ProfileNode['callFrame'], maps: Map<string, SourceMap>): ProfileNode['callFrame'] {
+  const entry = maps.get(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+  if (!entry || !('originalSource' in entry)) return frame;
+  return { ...frame, url: entry.originalSource, lineNumber: entry.originalLine };
+}
+
 async function main(file: string, top: number): Promise<void> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const maps = await sourceMaps(profile);
+  const byId = new Map(profile.nodes.map((n) => [n.id, { ...n, callFrame: originalFrame(n.callFrame, maps) }]));
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => {
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));

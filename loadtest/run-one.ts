@@ -1,3 +1,4 @@
+import { API_SCRIPT, FLOOR_SCRIPT } from './compile.js';
 import { type CpuShares, startCpuCensus } from './cpu-census.js';
 import {
   createLoadDatabase,
@@ -84,9 +85,9 @@ function serverSpec(ctx: RunContext, contender: Contender, databaseUrl: string |
   const { options } = ctx;
   const common = { NODE_ENV: 'production', REDIS_URL, REDIS_KEY_PREFIX: prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${ctx.runId}-${contender}` : undefined;
-  if (contender === 'floor' || !databaseUrl) return { entry: 'loadtest/floor-server.ts', env: common, cpuProfDir };
+  if (contender === 'floor' || !databaseUrl) return { script: FLOOR_SCRIPT, env: common, cpuProfDir };
   return {
-    entry: 'src/main.ts',
+    script: API_SCRIPT,
     cpuProfDir,
     env: {
       ...common,

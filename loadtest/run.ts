@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { signBuyers } from './buyers.js';
+import { API_SCRIPT, compileServers, FLOOR_SCRIPT } from './compile.js';
 import { judgeGoals } from './goals.js';
 import { describeMachine } from './machine.js';
 import { parseLoadOptions, USAGE } from './options.js';
@@ -9,9 +10,9 @@ import { type ContenderResult, type RunContext, runContender } from './run-one.j
 import { checkServices } from './services.js';
 
 /**
- * `npm run loadtest -- <scenario> [options]`: starts the API as real processes on a fresh database,
- * drives the sale, checks the invariants in SQL and writes the report. Exits 1 on an invariant FAIL,
- * 2 on bad usage.
+ * `npm run loadtest -- <scenario> [options]`: starts the compiled API as real processes on a fresh
+ * database, drives the sale, checks the invariants in SQL and writes the report. Exits 1 on an
+ * invariant FAIL, 2 on bad usage.
  */
 async function main(argv: string[]): Promise<number> {
   let options: ReturnType<typeof parseLoadOptions>;
@@ -22,6 +23,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   await checkServices();
+  const withFloor = options.contenders.includes('floor');
+  const built = await compileServers(withFloor);
+  const scripts = withFloor ? [API_SCRIPT, FLOOR_SCRIPT] : [API_SCRIPT];
+  console.error(
+    `servers: ${scripts.map((s) => `node ${s} (${built.includes(s) ? 'built now' : 'up to date'})`).join(', ')}`,
+  );
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}_${randomBytes(2).toString('hex')}`;
   const machine = await describeMachine(REPO_ROOT);
