@@ -47,7 +47,7 @@ function panel(
   return out.join('\n');
 }
 
-/** An SVG of latency by percentile, per contender: rejections on the left, wins on the right. */
+/** An SVG of latency from schedule by percentile, per contender: rejections on the left, wins on the right. */
 export function latencyChart(title: string, results: ContenderResult[]): string {
   const series = results.map((r, i) => ({ name: r.contender, color: COLORS[i % COLORS.length] ?? '#000', r }));
   const legend = series

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clients } from './http-client.js';
 import { sendPurchase } from './http-client.js';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { type LatencyByOutcome, LatencyRecorder, type LatencySummary, OutcomeLatency } from './latency.js';
 import type { LoadShape } from './options.js';
 import { sleep } from './services.js';
 import type { Outcome, Target } from './targets.js';
@@ -16,7 +16,7 @@ export interface Tick {
   inFlight: number;
 }
 
-/** What the generator measured. Latency runs from the moment a request is handed to the client. */
+/** What the generator measured. */
 export interface LoadResult {
   shape: LoadShape;
   /** From the first send to the last answer. */
@@ -28,15 +28,23 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** Open loop: arrivals not sent because `maxInFlight` requests were already waiting. */
   dropped: number;
-  latency: { wins: LatencySummary; rejects: LatencySummary; all: LatencySummary };
-  /** Open loop: how late sends left against their schedule (the generator's own lag). */
-  sendLag: { p99: number; max: number };
+  /**
+   * Latency to the end of each answer, in ms, two ways. `fromSchedule` starts when the open-loop
+   * schedule meant the request to leave, so a generator that falls behind cannot hide the queue it
+   * failed to offer (coordinated omission); `fromSend` starts when the request was handed to the HTTP
+   * client (which still includes waiting for a free connection). A closed loop has no schedule (a
+   * client sends when answered), so there the two are the same.
+   */
+  latency: { fromSchedule: LatencyByOutcome; fromSend: LatencyByOutcome };
+  /** Open loop: how late each request was handed to the client against its schedule. Closed loop: no samples. */
+  sendLag: LatencySummary;
   /** When the first and last wins were answered, ms after the start. */
   firstWinMs: number | null;
   lastWinMs: number | null;
   /** The generator's own CPU over the run, in percent of one core, and its event-loop utilisation. */
   generator: { cpuPercent: number; userMs: number; systemMs: number; eventLoopUtilization: number };
   timeline: Tick[];
+  /** Latency from schedule by percentile, as the chart draws it. */
   curves: { wins: Array<[number, number]>; rejects: Array<[number, number]> };
 }
 
@@ -56,9 +64,8 @@ export interface LoadPlan {
 /** Drives the plan to its end (duration over, or target exhausted) and returns the measurements. */
 export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const { clients, target, authorizations } = plan;
-  const winLatency = new LatencyRecorder();
-  const rejectLatency = new LatencyRecorder();
-  const allLatency = new LatencyRecorder();
+  const fromSchedule = new OutcomeLatency();
+  const fromSend = new OutcomeLatency();
   const lag = new LatencyRecorder();
   const rejects: Record<string, number> = {};
   const errors: Record<string, number> = {};
@@ -77,40 +84,41 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const eluBefore = performance.eventLoopUtilization();
   const t0 = performance.now();
 
-  const settle = (index: number, startedAt: number, outcome: Outcome) => {
+  const settle = (index: number, scheduledAt: number, sentAt: number, outcome: Outcome) => {
     const now = performance.now();
-    const ms = now - startedAt;
     inFlight--;
     completed++;
     lastAnswerAt = now;
     window.attempts++;
-    allLatency.record(ms);
+    fromSchedule.record(outcome.kind, now - scheduledAt);
+    fromSend.record(outcome.kind, now - sentAt);
     target.observe(index, outcome);
     if (outcome.kind === 'win') {
       wins++;
       window.wins++;
-      winLatency.record(ms);
       firstWinMs ??= now - t0;
       lastWinMs = now - t0;
     } else if (outcome.kind === 'reject') {
       rejects[outcome.reason] = (rejects[outcome.reason] ?? 0) + 1;
       window.rejects++;
-      rejectLatency.record(ms);
     } else {
       errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
       window.errors++;
     }
   };
 
-  const send = (index: number): Promise<void> => {
+  /** Hands one purchase to the client; `scheduledAt` is when the open loop meant it to leave. */
+  const send = (index: number, scheduledAt?: number): Promise<void> => {
     const authorization = authorizations[sent % authorizations.length] ?? '';
     const pool = clients.pools[sent % clients.pools.length];
     const body = target.bodies[index] ?? '';
     sent++;
     inFlight++;
-    const startedAt = performance.now();
-    if (!pool) return Promise.resolve(settle(index, startedAt, { kind: 'error', error: 'no pool' }));
-    return sendPurchase(pool, authorization, body).then((outcome) => settle(index, startedAt, outcome));
+    const sentAt = performance.now();
+    if (scheduledAt !== undefined) lag.record(sentAt - scheduledAt);
+    const due = scheduledAt ?? sentAt;
+    if (!pool) return Promise.resolve(settle(index, due, sentAt, { kind: 'error', error: 'no pool' }));
+    return sendPurchase(pool, authorization, body).then((outcome) => settle(index, due, sentAt, outcome));
   };
 
   const progress = setInterval(() => {
@@ -130,7 +138,6 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
         const due = Math.min(total, Math.floor((now - t0) / intervalMs) + 1);
         let exhausted = false;
         for (; scheduled < due; scheduled++) {
-          lag.record(now - (t0 + scheduled * intervalMs));
           if (inFlight >= plan.maxInFlight) {
             dropped++;
             continue;
@@ -140,7 +147,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
             exhausted = true;
             break;
           }
-          send(index).then(noop, (error: unknown) => {
+          send(index, t0 + scheduled * intervalMs).then(noop, (error: unknown) => {
             errors[String(error)] = (errors[String(error)] ?? 0) + 1;
           });
         }
@@ -179,8 +186,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     rejects: { ...rejects },
     errors: { ...errors },
     dropped,
-    latency: { wins: winLatency.summary(), rejects: rejectLatency.summary(), all: allLatency.summary() },
-    sendLag: { p99: lag.summary().p99, max: lag.summary().max },
+    latency: { fromSchedule: fromSchedule.summary(), fromSend: fromSend.summary() },
+    sendLag: lag.summary(),
     firstWinMs: firstWinMs === null ? null : Math.round(firstWinMs),
     lastWinMs: lastWinMs === null ? null : Math.round(lastWinMs),
     generator: {
@@ -190,6 +197,6 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
     },
     timeline,
-    curves: { wins: winLatency.curve(), rejects: rejectLatency.curve() },
+    curves: { wins: fromSchedule.wins.curve(), rejects: fromSchedule.rejects.curve() },
   };
 }

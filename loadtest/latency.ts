@@ -81,3 +81,29 @@ export interface LatencySummary {
   max: number;
   mean: number;
 }
+
+/** Latency by what the answer was: wins, rejections, and every answer (errors included). */
+export interface LatencyByOutcome {
+  wins: LatencySummary;
+  rejects: LatencySummary;
+  all: LatencySummary;
+}
+
+/** One recorder per outcome, for one way of measuring. */
+export class OutcomeLatency {
+  readonly wins = new LatencyRecorder();
+  readonly rejects = new LatencyRecorder();
+  readonly all = new LatencyRecorder();
+
+  /** Records one answer's latency under its outcome (an error counts only in `all`). */
+  record(kind: 'win' | 'reject' | 'error', ms: number): void {
+    this.all.record(ms);
+    if (kind === 'win') this.wins.record(ms);
+    else if (kind === 'reject') this.rejects.record(ms);
+  }
+
+  /** The three summaries. */
+  summary(): LatencyByOutcome {
+    return { wins: this.wins.summary(), rejects: this.rejects.summary(), all: this.all.summary() };
+  }
+}

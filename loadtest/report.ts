@@ -36,6 +36,26 @@ function shapeText(options: LoadOptions): string {
   return `${scenario}, ${shape}, ${options.durationMs / 1000} s, ${options.instances} instance(s)`;
 }
 
+/** Each contender's latency both ways (generator.ts), and how late the open loop's sends left. */
+function latencyRows(report: Report): string[] {
+  const closed = report.options.shape.kind === 'closed';
+  return [
+    '',
+    '| strategy | rejection p50 / p95 / p99 / max from schedule (ms) | from actual send | win p50 / p95 / p99 / max from schedule (ms) | from actual send | generator lag p50 / p99 / max (ms) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...report.results.map((r) => {
+      const { fromSchedule, fromSend } = r.load.latency;
+      return `| ${r.contender} | ${lat(fromSchedule.rejects)} | ${lat(fromSend.rejects)} | ${lat(fromSchedule.wins)} | ${lat(fromSend.wins)} | ${lagText(r.load.sendLag)} |`;
+    }),
+    '',
+    closed
+      ? '- Closed loop: a client sends when its previous answer arrives, so there is no schedule to fall behind; both latencies are measured from the send.'
+      : '- Latency from schedule starts when the open loop meant the request to leave; from actual send, when it was handed to the HTTP client. The gap is the generator lag: a generator that falls behind would otherwise hide the queue it failed to offer.',
+  ];
+}
+
+const lagText = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
+
 /** multi-seat: orders, seats sold and what is left, per contender. */
 function groupRows(results: ContenderResult[]): string[] {
   return [
@@ -74,7 +94,7 @@ function notes(report: Report): string[] {
   return lines.length > 0 ? ['', ...lines] : [];
 }
 
-/** The comparison table, the targets and the machine, in Markdown. */
+/** The comparison tables, the targets and the machine, in Markdown. */
 export function markdown(report: Report): string {
   const floor = report.results.find((r) => r.contender === 'floor');
   const rows = report.results.map((r) => {
@@ -83,7 +103,7 @@ export function markdown(report: Report): string {
     const pg = r.pg ? `${r.pg.perAttempt} / ${r.pg.perSale ?? '–'}` : '–';
     const gen = `${r.load.generator.cpuPercent}%`;
     const cpu = `${r.cpu.api} / ${r.cpu.postgres} / ${r.cpu.redis} / ${r.cpu.generator} / ${r.cpu.other}`;
-    return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${lat(r.load.latency.rejects)} | ${lat(r.load.latency.wins)} | ${pg} | ${r.redis.perAttempt} | ${gen} | ${cpu} | ${invariants} |`;
+    return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${pg} | ${r.redis.perAttempt} | ${gen} | ${cpu} | ${invariants} |`;
   });
   const seatRush = report.options.scenario === 'seat-rush';
   const saleRows =
@@ -121,9 +141,10 @@ export function markdown(report: Report): string {
     '',
     `Machine: ${machineLine(report.machine)}. Generator, servers, Postgres and Redis share it.`,
     '',
-    '| strategy | attempts/s | × floor | wins | rejections | errors | rejection p50 / p95 / p99 / max (ms) | win p50 / p95 / p99 / max (ms) | PG xacts per attempt / per sale | Redis cmds per attempt | generator CPU | CPU % api / pg / redis / gen / other | invariants |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| strategy | attempts/s | × floor | wins | rejections | errors | PG xacts per attempt / per sale | Redis cmds per attempt | generator CPU | CPU % api / pg / redis / gen / other | invariants |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
+    ...latencyRows(report),
     ...saleRows,
     ...notes(report),
     ...liveRows,
@@ -140,7 +161,7 @@ export function markdown(report: Report): string {
         : [`- ${r.contender}: n/a (no database)`],
     ),
     '',
-    `Chart: ![latency by percentile](${report.name}.svg)`,
+    `Chart: ![latency from schedule by percentile](${report.name}.svg)`,
     '',
   ].join('\n');
 }
@@ -152,15 +173,26 @@ export async function writeReport(outDir: string, report: Report): Promise<strin
   const files = [`${base}.json`, `${base}.md`, `${base}.svg`];
   await writeFile(files[0] as string, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(files[1] as string, markdown(report));
-  await writeFile(files[2] as string, latencyChart(`${report.name}: ${shapeText(report.options)}`, report.results));
+  const title = `${report.name}: ${shapeText(report.options)}, latency from schedule`;
+  await writeFile(files[2] as string, latencyChart(title, report.results));
   return files;
 }
 
-/** A compact console summary: one line per contender. */
+/**
+ * A compact console summary per contender: one line of counts, then its latency from schedule and
+ * from actual send side by side, and the generator's lag.
+ */
 export function summaryLines(report: Report): string[] {
-  return report.results.map((r) => {
-    const l = r.load.latency;
+  const p50p99 = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50}/${s.p99}`);
+  return report.results.flatMap((r) => {
+    const { fromSchedule, fromSend } = r.load.latency;
     const seats = r.sale.group ? ` (${r.sale.sold}/${r.sale.seats} seats)` : '';
-    return `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}${seats}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  reject p50/p99 ${l.rejects.p50}/${l.rejects.p99} ms  win p99 ${l.wins.p99} ms  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${r.redis.perAttempt}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`;
+    return [
+      `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}${seats}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${r.redis.perAttempt}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`,
+      `${''.padEnd(15)} latency p50/p99 ms   from schedule   from actual send`,
+      `${''.padEnd(15)}   rejections         ${p50p99(fromSchedule.rejects).padEnd(15)} ${p50p99(fromSend.rejects)}`,
+      `${''.padEnd(15)}   wins               ${p50p99(fromSchedule.wins).padEnd(15)} ${p50p99(fromSend.wins)}`,
+      `${''.padEnd(15)} generator lag p50/p99/max ${lagText(r.load.sendLag).replaceAll(' ', '')} ms`,
+    ];
   });
 }

@@ -9,11 +9,29 @@ import { PG_ADMIN_URL, TEST_REDIS_URL } from './helpers/services.js';
 // fresh database, drives a few hundred purchases and checks the invariants in SQL. Correctness
 // only: no assertion here is about speed.
 
+interface Latency {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+type ByOutcome = Record<'wins' | 'rejects' | 'all', Latency>;
+
 interface SmokeReport {
   passed: boolean;
   results: Array<{
     contender: string;
-    load: { wins: number; completed: number; rejects: Record<string, number>; errors: Record<string, number> };
+    load: {
+      wins: number;
+      sent: number;
+      completed: number;
+      dropped: number;
+      rejects: Record<string, number>;
+      errors: Record<string, number>;
+      latency: { fromSchedule: ByOutcome; fromSend: ByOutcome };
+      sendLag: Latency;
+    };
     sale: {
       seats: number;
       sold: number;
@@ -51,6 +69,16 @@ async function onlyReport(outDir: string, prefix: string): Promise<SmokeReport> 
   return JSON.parse(await readFile(join(outDir, files[0] as string), 'utf8')) as SmokeReport;
 }
 
+/** Each percentile of `later` is at least that of `earlier`, for every outcome. */
+function expectNoEarlier(later: ByOutcome, earlier: ByOutcome): void {
+  for (const outcome of ['wins', 'rejects', 'all'] as const) {
+    expect(later[outcome].count).toBe(earlier[outcome].count);
+    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
+      expect(later[outcome][p], `${outcome} ${p}`).toBeGreaterThanOrEqual(earlier[outcome][p]);
+    }
+  }
+}
+
 describe('the load-test harness (smoke, correctness only)', () => {
   let outDir: string;
 
@@ -61,7 +89,7 @@ describe('the load-test harness (smoke, correctness only)', () => {
     await rm(outDir, { recursive: true, force: true });
   });
 
-  it('runs hot-seat for 2 s at 150 attempts/s: one sale, the invariants PASS, exit code 0', async () => {
+  it('runs hot-seat for 2 s at 150 attempts/s: one sale, latency from schedule never below latency from send, the invariants PASS, exit code 0', async () => {
     const { code, output } = await runHarness(outDir, [
       'hot-seat',
       '--rate',
@@ -83,6 +111,19 @@ describe('the load-test harness (smoke, correctness only)', () => {
     expect(result?.load.errors).toEqual({});
     expect(result?.invariants?.every((i) => i.pass)).toBe(true);
     expect(await readdir(outDir)).toEqual(expect.arrayContaining([expect.stringMatching(/^hot-seat-.*\.svg$/)]));
+    // Open loop: latency runs from when the schedule meant each request to leave, so a late send adds to it.
+    const load = result?.load;
+    if (!load) throw new Error('no result');
+    expectNoEarlier(load.latency.fromSchedule, load.latency.fromSend);
+    expect(load.latency.fromSchedule.all.count).toBe(load.completed);
+    expect(load.sendLag.count).toBe(load.sent);
+    expect(load.sendLag.p50).toBeGreaterThanOrEqual(0);
+    expect(output).toMatch(/latency p50\/p99 ms +from schedule +from actual send/);
+    expect(output).toMatch(/generator lag p50\/p99\/max [\d./]+ ms/);
+    const markdown = (await readdir(outDir)).find((f) => /^hot-seat-2.*\.md$/.test(f)) ?? '';
+    expect(await readFile(join(outDir, markdown), 'utf8')).toContain(
+      '| rejection p50 / p95 / p99 / max from schedule (ms) | from actual send |',
+    );
   });
 
   it('runs seat-rush on 200 seats until they are gone: every seat sold once, the invariants PASS, exit code 0', async () => {
