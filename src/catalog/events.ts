@@ -1,33 +1,9 @@
 import type { Db } from '../db/client.js';
 import { eventsTable, ticketsTable } from '../db/schema.js';
 import { InvalidInputError } from '../errors.js';
-import { validateNewEvent } from './validate-event.js';
+import { type NewEvent, type SectionLayout, validateNewEvent } from './validate-event.js';
 
-/**
- * A block of seats sold at one price: rows (a count, labelled 1…n, or the labels themselves), each
- * with seats numbered 1…seatsPerRow.
- */
-export interface SectionLayout {
-  name: string;
-  rows: number | string[];
-  seatsPerRow: number;
-  priceCents: number;
-}
-
-/** What an organizer (or the seed) gives to create an event and all its tickets. */
-export interface NewEvent {
-  /** A fixed id makes creation idempotent: creating the same id again changes nothing. */
-  id?: string;
-  name: string;
-  venue: string;
-  startsAt: Date;
-  saleOpensAt?: Date | null;
-  saleClosesAt?: Date | null;
-  perCustomerLimit?: number | null;
-  /** How long a hold keeps its seats, 1-60 minutes; absent: the server's HOLD_TTL_MS. */
-  holdMinutes?: number | null;
-  sections: SectionLayout[];
-}
+export type { NewEvent, SectionLayout };
 
 /** Tickets go in slices that stay under Postgres' 65,535-parameter limit (7 columns a row). */
 const INSERT_SLICE = 5000;

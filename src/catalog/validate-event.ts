@@ -1,5 +1,30 @@
 import type { InputProblem } from '../errors.js';
-import type { NewEvent } from './events.js';
+
+/**
+ * A block of seats sold at one price: rows (a count, labelled 1…n, or the labels themselves), each
+ * with seats numbered 1…seatsPerRow.
+ */
+export interface SectionLayout {
+  name: string;
+  rows: number | string[];
+  seatsPerRow: number;
+  priceCents: number;
+}
+
+/** What an organizer (or the seed) gives to create an event and all its tickets. */
+export interface NewEvent {
+  /** A fixed id makes creation idempotent: creating the same id again changes nothing. */
+  id?: string;
+  name: string;
+  venue: string;
+  startsAt: Date;
+  saleOpensAt?: Date | null;
+  saleClosesAt?: Date | null;
+  perCustomerLimit?: number | null;
+  /** How long a hold keeps its seats, 1-60 minutes; absent: the server's HOLD_TTL_MS. */
+  holdMinutes?: number | null;
+  sections: SectionLayout[];
+}
 
 /** The largest event this API will lay out in one request. */
 export const EVENT_LIMITS = {

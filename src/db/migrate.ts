@@ -4,10 +4,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Database } from './client.js';
-import { projectPath } from './project-root.js';
-
-/** The committed drizzle-kit migrations. */
-export const MIGRATIONS_FOLDER = projectPath('drizzle');
+import { MIGRATIONS_FOLDER } from './project-root.js';
 
 /** Any 64-bit constant shared by every instance: the advisory lock that serialises migrations. */
 const MIGRATION_LOCK_KEY = 4_242_001;

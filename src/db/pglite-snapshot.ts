@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { MIGRATIONS_FOLDER } from './migrate.js';
-import { projectPath } from './project-root.js';
+import { MIGRATIONS_FOLDER, projectPath } from './project-root.js';
 
 /** Where migrated, empty PGlite data directories are kept between starts. */
 export const SNAPSHOT_DIR = projectPath('node_modules', '.cache', 'flux-order');

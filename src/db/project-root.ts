@@ -15,3 +15,6 @@ export function projectPath(...parts: string[]): string {
   }
   return join(dir, ...parts);
 }
+
+/** The committed drizzle-kit migrations. */
+export const MIGRATIONS_FOLDER = projectPath('drizzle');
