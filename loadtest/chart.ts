@@ -1,4 +1,4 @@
-import type { ContenderResult } from './run-one.js';
+import type { ContenderResult } from './contender-result.js';
 
 const COLORS = ['#6b7280', '#dc2626', '#2563eb', '#16a34a', '#d97706', '#7c3aed'];
 const WIDTH = 460;

@@ -1,5 +1,4 @@
 import postgres from 'postgres';
-import { type GroupSale, groupInvariants } from './scenarios/multi-seat-checks.js';
 
 /** One invariant checked in SQL after a run. */
 export interface InvariantResult {
@@ -13,28 +12,30 @@ export interface SaleCounts {
   sold: number;
   orders: number;
   liveLines: number;
-  /** multi-seat: blocks of the group size whose seats are all still AVAILABLE; null otherwise. */
-  freeBlocks: number | null;
 }
 
-/** What the generator saw: wins (orders), attempts with no answer, and for multi-seat the groups. */
+/** What the generator saw, and what the scenario adds to the checks. */
 export interface Expected {
+  /** Orders the generator saw won, and attempts that got no answer. */
   wins: number;
   unanswered: number;
-  group?: GroupSale | undefined;
+  /** Seats in each order: 1, or a group's size (an order is then the group). */
+  seatsPerOrder: number;
+  /** The scenario's own checks (SaleRun.checks), run on the same connection after these. */
+  checks?: ((sql: postgres.Sql, eventId: string) => Promise<InvariantResult[]>) | undefined;
 }
 
 /**
  * The invariants every run ends with, in SQL against the run's own database:
  * no ticket sold twice; orders match sold tickets (one live line per SOLD ticket, every order has
- * lines and the right total); the sold count equals the wins the generator saw. A multi-seat sale
- * ({@link Expected.group}) adds its own (see group-invariants.ts), and there an order is a group:
- * sold = order lines = group × wins.
+ * lines and the right total); the sold count equals the wins the generator saw. Where an order is a
+ * group of seats ({@link Expected.seatsPerOrder} > 1), sold = order lines = group × wins; the
+ * scenario's own checks come after these.
  */
 export async function checkInvariants(
   url: string,
   eventId: string,
-  { wins, unanswered, group }: Expected,
+  { wins, unanswered, seatsPerOrder, checks }: Expected,
 ): Promise<{ results: InvariantResult[]; counts: SaleCounts }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -58,9 +59,10 @@ export async function checkInvariants(
     const sold = counts?.sold ?? 0;
     const orders = counts?.orders ?? 0;
     const liveLines = counts?.lines ?? 0;
-    const groupChecks = group ? await groupInvariants(sql, eventId, group) : null;
-    const ordersMatch = group ? liveLines === sold : orders === sold;
-    const soldIsWins = group ? orders === wins && sold === wins * group.size : sold === wins;
+    const grouped = seatsPerOrder > 1;
+    const own = checks ? await checks(sql, eventId) : [];
+    const ordersMatch = grouped ? liveLines === sold : orders === sold;
+    const soldIsWins = grouped ? orders === wins && sold === wins * seatsPerOrder : sold === wins;
     const results: InvariantResult[] = [
       {
         name: 'no ticket sold twice',
@@ -75,16 +77,16 @@ export async function checkInvariants(
         pass: mismatched.length === 0 && badOrders.length === 0 && ordersMatch,
         detail: `${sold} SOLD, ${orders} orders, ${liveLines} live order lines, ${mismatched.length} mismatched tickets, ${badOrders.length} bad orders`,
       },
-      ...(groupChecks?.results ?? []),
+      ...own,
       {
         name: 'sold count equals wins',
         pass: soldIsWins,
-        detail: `${sold} sold in SQL${group ? ` in ${orders} orders of ${group.size}` : ''}, ${wins} wins seen by the generator${
+        detail: `${sold} sold in SQL${grouped ? ` in ${orders} orders of ${seatsPerOrder}` : ''}, ${wins} wins seen by the generator${
           unanswered > 0 ? `; ${unanswered} attempts got no answer (errors), and a buyer who got none may have won` : ''
         }`,
       },
     ];
-    return { results, counts: { sold, orders, liveLines, freeBlocks: groupChecks?.freeBlocks ?? null } };
+    return { results, counts: { sold, orders, liveLines } };
   } finally {
     await sql.end({ timeout: 2 });
   }

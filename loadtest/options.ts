@@ -1,27 +1,26 @@
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { PURCHASE_STRATEGIES, type PurchaseStrategyName } from '../src/config.js';
+import { parseDuration, positiveInt } from './cli-values.js';
+import { SCENARIOS, scenarioNamed } from './scenarios/index.js';
+import type { SalePlan, Scenario } from './scenarios/scenario.js';
 
-/** A sale shape: one seat everybody wants, a venue emptied at random, or emptied by groups of adjacent seats. */
-export type SaleScenario = 'hot-seat' | 'seat-rush' | 'multi-seat';
-const SCENARIOS: readonly SaleScenario[] = ['hot-seat', 'seat-rush', 'multi-seat'];
-/** `MAX_SEATS_PER_PURCHASE` of `purchaseTickets` (src/graphql/types/purchase.ts; importing it would build the schema). */
-const MAX_GROUP = 10;
 /** The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box. */
 export type Contender = PurchaseStrategyName | 'floor';
 /** How load is offered: a fixed arrival rate (open loop) or N clients that wait for answers (closed loop). */
 export type LoadShape = { kind: 'open'; rate: number } | { kind: 'closed'; connections: number };
 
-/** Everything one invocation of `npm run loadtest` was asked to do. */
+/** Everything one invocation of `npm run loadtest` was asked to do (the JSON report keeps it). */
 export interface LoadOptions {
-  command: SaleScenario | 'live' | 'compare';
-  scenario: SaleScenario;
+  /** A scenario's name, `live` or `compare`. */
+  command: string;
+  /** The registered scenario (scenarios/index.ts) that runs. */
+  scenario: string;
+  /** The scenario's own options as it read them, defaults filled in (e.g. seats, group). */
+  settings: Readonly<Record<string, number>>;
   contenders: Contender[];
   shape: LoadShape;
   durationMs: number;
   instances: number;
-  seats: number;
-  /** multi-seat: adjacent seats per purchase; also the seeded event's per-customer limit. 1 otherwise. */
-  group: number;
   buyers: number;
   /** HTTP keep-alive connections per API instance (open loop); closed loop uses one per client. */
   httpConnections: number;
@@ -37,90 +36,113 @@ export interface LoadOptions {
   quiet: boolean;
 }
 
-export const USAGE = `usage: npm run loadtest -- <hot-seat|seat-rush|multi-seat|live|compare> [options]
-  --scenario NAME                 hot-seat|seat-rush|multi-seat, for compare and live (default hot-seat)
-  --strategy NAME                 ${PURCHASE_STRATEGIES.join('|')}|floor (default redis-lock)
-  --strategies a,b,…              for compare (default floor and all four strategies)
-  --rate N                        open loop: N attempts/s whatever the latency (default 2000)
-  --connections N                 closed loop: N clients, each sends when answered
-  --duration 60s                  how long to offer load (ms, s or m); seat-rush and multi-seat stop when sold out
-  --instances N                   API processes (default 1), each on its own port
-  --seats N                       seat-rush and multi-seat venue size (default 10000)
-  --group K                       multi-seat: adjacent seats in one row per purchase, 1-${MAX_GROUP} (default 4)
-  --buyers N                      distinct customers with pre-signed tokens (default 10000)
-  --http-connections N            keep-alive connections per instance, open loop (default 64)
-  --max-in-flight N               open loop: arrivals beyond this are counted as dropped (default 20000)
-  --warmup N                      warm-up purchases per instance before measuring (default 4000)
-  --subscribers N                 live: graphql-ws clients watching the event (default 1000)
-  --lock-ttl-ms N                 LOCK_TTL_MS for the servers (default 5000)
-  --db-pool N                     DATABASE_POOL_SIZE per instance (default 10)
-  --cpu-prof                      run the servers under node --cpu-prof (profiles next to the results)
-  --keep                          keep the load databases and Redis keys
-  --out DIR                       results folder (default loadtest/results)
-  --quiet                         no per-second progress`;
-
-/** Parses `12s`, `1500ms`, `2m` or a bare number of seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!match) throw new Error(`--duration: "${text}" is not a duration like 60s`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return Math.round(unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000);
+/** What to run: the options, and the scenario configured by them. */
+export interface Invocation {
+  options: LoadOptions;
+  plan: SalePlan;
 }
 
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: "${text}" is not a positive integer`);
-  return value;
+const COMMON_OPTIONS = {
+  scenario: { type: 'string' },
+  strategy: { type: 'string' },
+  strategies: { type: 'string' },
+  rate: { type: 'string' },
+  connections: { type: 'string' },
+  duration: { type: 'string' },
+  instances: { type: 'string' },
+  buyers: { type: 'string' },
+  'http-connections': { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  warmup: { type: 'string' },
+  subscribers: { type: 'string' },
+  'lock-ttl-ms': { type: 'string' },
+  'db-pool': { type: 'string' },
+  'cpu-prof': { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Every scenario option once, with the scenarios that take it. */
+function scenarioOptions(): Array<{ name: string; usage: string; takenBy: string[] }> {
+  const byName = new Map<string, { name: string; usage: string; takenBy: string[] }>();
+  for (const scenario of SCENARIOS) {
+    for (const option of scenario.options) {
+      const known = byName.get(option.name) ?? { ...option, takenBy: [] };
+      known.takenBy.push(scenario.name);
+      byName.set(option.name, known);
+    }
+  }
+  return [...byName.values()];
 }
+
+const column = (flag: string, text: string) => `  ${flag.padEnd(32)}${text}`;
+
+export const USAGE = [
+  'usage: npm run loadtest -- <scenario|live|compare> [options]',
+  'scenarios:',
+  ...SCENARIOS.map((s) => column(s.name, s.summary)),
+  column('live', 'a scenario (--scenario) plus --subscribers graphql-ws clients watching the event'),
+  column('compare', 'a scenario (--scenario) once per strategy, back to back'),
+  'options:',
+  column('--scenario NAME', `for compare and live: ${SCENARIOS.map((s) => s.name).join('|')} (default hot-seat)`),
+  column('--strategy NAME', `${PURCHASE_STRATEGIES.join('|')}|floor (default redis-lock)`),
+  column('--strategies a,b,…', 'for compare (default floor and all four strategies)'),
+  column('--rate N', 'open loop: N attempts/s whatever the latency (default 2000)'),
+  column('--connections N', 'closed loop: N clients, each sends when answered'),
+  column('--duration 60s', 'how long to offer load (ms, s or m); a scenario may stop earlier when sold out'),
+  column('--instances N', 'API processes (default 1), each on its own port'),
+  column('--buyers N', 'distinct customers with pre-signed tokens (default 10000)'),
+  column('--http-connections N', 'keep-alive connections per instance, open loop (default 64)'),
+  column('--max-in-flight N', 'open loop: arrivals beyond this are counted as dropped (default 20000)'),
+  column('--warmup N', 'warm-up purchases per instance before measuring (default 4000)'),
+  column('--subscribers N', 'live: graphql-ws clients watching the event (default 1000)'),
+  column('--lock-ttl-ms N', 'LOCK_TTL_MS for the servers (default 5000)'),
+  column('--db-pool N', 'DATABASE_POOL_SIZE per instance (default 10)'),
+  column('--cpu-prof', 'run the servers under node --cpu-prof (profiles next to the results)'),
+  column('--keep', 'keep the load databases and Redis keys'),
+  column('--out DIR', 'results folder (default loadtest/results)'),
+  column('--quiet', 'no per-second progress'),
+  'scenario options:',
+  ...scenarioOptions().map((o) => {
+    const [value, ...text] = o.usage.split('  ');
+    return column(`--${o.name} ${value}`, `${text.join('  ')}; ${o.takenBy.join(', ')}`);
+  }),
+].join('\n');
 
 function contender(name: string): Contender {
   if (name === 'floor' || (PURCHASE_STRATEGIES as readonly string[]).includes(name)) return name as Contender;
   throw new Error(`unknown strategy "${name}" (expected ${PURCHASE_STRATEGIES.join(', ')} or floor)`);
 }
 
+/** The scenario's own options as given; an option of another scenario is an error naming who takes it. */
+function ownValues(scenario: Scenario, values: Record<string, unknown>): Record<string, string | undefined> {
+  const own: Record<string, string | undefined> = {};
+  for (const { name, takenBy } of scenarioOptions()) {
+    const value = values[name] as string | undefined;
+    if (scenario.options.some((o) => o.name === name)) own[name] = value;
+    else if (value !== undefined)
+      throw new Error(`--${name}: only ${takenBy.join(' and ')} ${takenBy.length > 1 ? 'take' : 'takes'} it`);
+  }
+  return own;
+}
+
 /** Reads the command line; throws with a message naming the first bad option. */
-export function parseLoadOptions(argv: string[]): LoadOptions {
+export function parseLoadOptions(argv: string[]): Invocation {
+  const scenarioFlags = Object.fromEntries(scenarioOptions().map((o) => [o.name, { type: 'string' as const }]));
   const { positionals, values: v } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      scenario: { type: 'string' },
-      strategy: { type: 'string' },
-      strategies: { type: 'string' },
-      rate: { type: 'string' },
-      connections: { type: 'string' },
-      duration: { type: 'string' },
-      instances: { type: 'string' },
-      seats: { type: 'string' },
-      group: { type: 'string' },
-      buyers: { type: 'string' },
-      'http-connections': { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      warmup: { type: 'string' },
-      subscribers: { type: 'string' },
-      'lock-ttl-ms': { type: 'string' },
-      'db-pool': { type: 'string' },
-      'cpu-prof': { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
+    options: { ...COMMON_OPTIONS, ...scenarioFlags },
   });
   const command = positionals[0] ?? '';
-  const isScenario = (name: string): name is SaleScenario => (SCENARIOS as readonly string[]).includes(name);
-  if (!isScenario(command) && command !== 'live' && command !== 'compare') {
+  if (!scenarioNamed(command) && command !== 'live' && command !== 'compare') {
     throw new Error(`unknown scenario "${command}"`);
   }
-  const scenario = isScenario(command) ? command : (v.scenario ?? 'hot-seat');
-  if (!isScenario(scenario)) throw new Error(`--scenario: "${scenario}" is unknown`);
-  const seats = positiveInt('seats', v.seats, 10_000);
-  if (v.group !== undefined && scenario !== 'multi-seat') throw new Error('--group: only multi-seat buys groups');
-  const group = scenario === 'multi-seat' ? positiveInt('group', v.group, 4) : 1;
-  // Rows hold min(100, seats) seats (database.ts venueLayout); a group must fit in one.
-  if (group > MAX_GROUP || group > Math.min(100, seats))
-    throw new Error(`--group: ${group} must be at most ${MAX_GROUP} and fit in a row of ${Math.min(100, seats)} seats`);
+  const scenarioName = scenarioNamed(command) ? command : (v.scenario ?? 'hot-seat');
+  const scenario = scenarioNamed(scenarioName);
+  if (!scenario) throw new Error(`--scenario: "${scenarioName}" is unknown`);
+  const plan = scenario.configure(ownValues(scenario, v));
   if (v.rate !== undefined && v.connections !== undefined)
     throw new Error('--rate and --connections exclude each other');
   const shape: LoadShape =
@@ -133,15 +155,14 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       : [contender(v.strategy ?? 'redis-lock')];
   if (command === 'live' && contenders.includes('floor'))
     throw new Error('live: the floor server has no subscriptions');
-  return {
+  const options: LoadOptions = {
     command,
-    scenario,
+    scenario: scenario.name,
+    settings: plan.settings,
     contenders,
     shape,
     durationMs: parseDuration(v.duration ?? '60s'),
     instances: positiveInt('instances', v.instances, 1),
-    seats,
-    group,
     buyers: positiveInt('buyers', v.buyers, 10_000),
     httpConnections: positiveInt('http-connections', v['http-connections'], 64),
     maxInFlight: positiveInt('max-in-flight', v['max-in-flight'], 20_000),
@@ -154,4 +175,5 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     outDir: v.out ?? 'loadtest/results',
     quiet: v.quiet ?? false,
   };
+  return { options, plan };
 }

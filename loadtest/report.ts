@@ -1,11 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latencyChart } from './chart.js';
+import type { ContenderResult } from './contender-result.js';
 import type { GoalVerdict } from './goals.js';
 import type { LatencySummary } from './latency.js';
 import { type Machine, machineLine } from './machine.js';
 import type { LoadOptions } from './options.js';
-import type { ContenderResult } from './run-one.js';
+import type { SalePlan } from './scenarios/scenario.js';
 
 /** Everything one invocation found, as written to `<name>.json`. */
 export interface Report {
@@ -19,6 +20,9 @@ export interface Report {
   passed: boolean;
 }
 
+/** What rendering a report needs beyond its data: the scenario's own lines. */
+type Scenario = Pick<SalePlan, 'label' | 'reportLines'>;
+
 const lat = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p95} / ${s.p99} / ${s.max}`);
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 const byReason = (counts: Record<string, number>) =>
@@ -27,13 +31,12 @@ const byReason = (counts: Record<string, number>) =>
     .map(([k, n]) => `${k} ${n}`)
     .join(', ') || '0';
 
-function shapeText(options: LoadOptions): string {
+function shapeText(options: LoadOptions, scenario: Scenario): string {
   const shape =
     options.shape.kind === 'open'
       ? `open loop ${options.shape.rate}/s`
       : `closed loop ${options.shape.connections} connections`;
-  const scenario = options.scenario === 'multi-seat' ? `multi-seat (groups of ${options.group})` : options.scenario;
-  return `${scenario}, ${shape}, ${options.durationMs / 1000} s, ${options.instances} instance(s)`;
+  return `${scenario.label}, ${shape}, ${options.durationMs / 1000} s, ${options.instances} instance(s)`;
 }
 
 /** Each contender's latency both ways (generator.ts), and how late the open loop's sends left. */
@@ -56,35 +59,9 @@ function latencyRows(report: Report): string[] {
 
 const lagText = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
 
-/** multi-seat: orders, seats sold and what is left, per contender. */
-function groupRows(results: ContenderResult[]): string[] {
-  return [
-    '',
-    '| strategy | orders (wins) | seats sold / seats | free blocks left | orders/s to the last sale | last sale at | sold seats with a Redis lock key |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...results.map((r) => {
-      const g = r.sale.group;
-      return `| ${r.contender} | ${g?.orders ?? r.load.wins} | ${r.sale.sold} / ${r.sale.seats} | ${g?.freeBlocks ?? '–'} | ${r.sale.salesPerSecond ?? '–'} | ${r.load.lastWinMs ?? '–'} ms | ${r.redis.lockedSeats ?? '–'} |`;
-    }),
-  ];
-}
-
-/**
- * What a reader must know to read the rows: a strategy whose sales went through the Redis lock anyway
- * (the server ignored PURCHASE_STRATEGY), and what the floor does for groups.
- */
+/** What a reader must know to read the rows: a strategy whose sales went through the Redis lock anyway. */
 function notes(report: Report): string[] {
   const lines: string[] = [];
-  const { options } = report;
-  if (options.scenario === 'multi-seat') {
-    lines.push(
-      `- Each attempt is \`purchaseTickets\` for ${options.group} adjacent seats of one row, all or none; the event's per-customer limit is ${options.group}. A free block is ${options.group} adjacent AVAILABLE seats of one row (0: sold out for groups; the seats left are gaps).`,
-    );
-    if (report.results.some((r) => r.contender === 'floor'))
-      lines.push(
-        '- floor: one Lua script per group (set every key if none exists, else name the ones that do); Redis counts the commands inside it too.',
-      );
-  }
   for (const r of report.results) {
     if (r.contender === 'floor' || r.contender === 'redis-lock' || !r.redis.lockedSeats) continue;
     lines.push(
@@ -95,7 +72,7 @@ function notes(report: Report): string[] {
 }
 
 /** The comparison tables, the targets and the machine, in Markdown. */
-export function markdown(report: Report): string {
+export function markdown(report: Report, scenario: Scenario): string {
   const floor = report.results.find((r) => r.contender === 'floor');
   const rows = report.results.map((r) => {
     const ratio = floor ? `${(r.attemptsPerSecond / Math.max(1, floor.attemptsPerSecond)).toFixed(2)}×` : '–';
@@ -105,21 +82,6 @@ export function markdown(report: Report): string {
     const cpu = `${r.cpu.api} / ${r.cpu.postgres} / ${r.cpu.redis} / ${r.cpu.generator} / ${r.cpu.other}`;
     return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${pg} | ${r.redis.perAttempt} | ${gen} | ${cpu} | ${invariants} |`;
   });
-  const seatRush = report.options.scenario === 'seat-rush';
-  const saleRows =
-    report.options.scenario === 'multi-seat'
-      ? groupRows(report.results)
-      : seatRush
-        ? [
-            '',
-            '| strategy | sold / seats | sales/s to the last sale | last sale at |',
-            '| --- | --- | --- | --- |',
-            ...report.results.map(
-              (r) =>
-                `| ${r.contender} | ${r.sale.sold} / ${r.sale.seats} | ${r.sale.salesPerSecond ?? '–'} | ${r.load.lastWinMs ?? '–'} ms |`,
-            ),
-          ]
-        : [];
   const liveRows = report.results.some((r) => r.live)
     ? [
         '',
@@ -137,7 +99,7 @@ export function markdown(report: Report): string {
   return [
     `# ${report.name}`,
     '',
-    `\`npm run loadtest -- ${report.command}\` (${shapeText(report.options)}), started ${report.startedAt}.`,
+    `\`npm run loadtest -- ${report.command}\` (${shapeText(report.options, scenario)}), started ${report.startedAt}.`,
     '',
     `Machine: ${machineLine(report.machine)}. Generator, servers, Postgres and Redis share it.`,
     '',
@@ -145,7 +107,7 @@ export function markdown(report: Report): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     ...latencyRows(report),
-    ...saleRows,
+    ...(scenario.reportLines?.(report.results) ?? []),
     ...notes(report),
     ...liveRows,
     '',
@@ -167,13 +129,13 @@ export function markdown(report: Report): string {
 }
 
 /** Writes `<name>.json`, `<name>.md` and `<name>.svg` into the results folder; returns their paths. */
-export async function writeReport(outDir: string, report: Report): Promise<string[]> {
+export async function writeReport(outDir: string, report: Report, scenario: Scenario): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const base = join(outDir, report.name);
   const files = [`${base}.json`, `${base}.md`, `${base}.svg`];
   await writeFile(files[0] as string, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(files[1] as string, markdown(report));
-  const title = `${report.name}: ${shapeText(report.options)}, latency from schedule`;
+  await writeFile(files[1] as string, markdown(report, scenario));
+  const title = `${report.name}: ${shapeText(report.options, scenario)}, latency from schedule`;
   await writeFile(files[2] as string, latencyChart(title, report.results));
   return files;
 }

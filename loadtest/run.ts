@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { signBuyers } from './buyers.js';
 import { API_SCRIPT, compileServers, FLOOR_SCRIPT } from './compile.js';
+import type { ContenderResult } from './contender-result.js';
+import type { RunContext } from './contender-run.js';
 import { judgeGoals } from './goals.js';
 import { describeMachine } from './machine.js';
-import { parseLoadOptions, USAGE } from './options.js';
+import { type Invocation, parseLoadOptions, USAGE } from './options.js';
 import { REPO_ROOT } from './processes.js';
 import { type Report, summaryLines, writeReport } from './report.js';
-import { type ContenderResult, type RunContext, runContender } from './run-one.js';
+import { runContender } from './run-one.js';
 import { checkServices } from './services.js';
 
 /**
@@ -15,13 +17,14 @@ import { checkServices } from './services.js';
  * invariant FAIL, 2 on bad usage.
  */
 async function main(argv: string[]): Promise<number> {
-  let options: ReturnType<typeof parseLoadOptions>;
+  let invocation: Invocation;
   try {
-    options = parseLoadOptions(argv);
+    invocation = parseLoadOptions(argv);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  const { options, plan } = invocation;
   await checkServices();
   const withFloor = options.contenders.includes('floor');
   const built = await compileServers(withFloor);
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const jwtSecret = randomBytes(32).toString('hex');
   const ctx: RunContext = {
     options,
+    plan,
     runId,
     jwtSecret,
     authorizations: await signBuyers(jwtSecret, `load-${runId}`, options.buyers),
@@ -59,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`\n== ${contender}: ${options.scenario} ==`);
     results.push(await runContender(ctx, contender));
   }
-  const goals = judgeGoals(options, results);
+  const goals = judgeGoals(options, plan, results);
   const passed = results.every((r) => r.invariants?.every((i) => i.pass) ?? true);
   const kind =
     options.command === 'compare'
@@ -77,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     goals,
     passed,
   };
-  const files = await writeReport(options.outDir, report);
+  const files = await writeReport(options.outDir, report, plan);
   console.log(
     ['', ...summaryLines(report), '', ...goals.map((g) => `${g.verdict.padEnd(6)} ${g.goal}: ${g.evidence}`)].join(
       '\n',

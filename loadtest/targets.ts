@@ -1,7 +1,3 @@
-import type { SaleScenario } from './options.js';
-import { RandomPool } from './random-pool.js';
-import { type MultiSeatTarget, multiSeat } from './scenarios/multi-seat-target.js';
-
 /** The purchase a client sends: the product's mutation, asking for what a checkout page shows. */
 export const PURCHASE_MUTATION = `mutation Buy($ticketId: ID!) { purchaseTicket(input: { ticketId: $ticketId }) { __typename ... on PurchaseTicketSuccess { order { id totalCents } } ... on TicketUnavailable { reason } ... on Error { message } } }`;
 
@@ -41,37 +37,5 @@ export function purchaseBodies(ticketGlobalIds: readonly string[]): string[] {
   return ticketGlobalIds.map(purchaseBody);
 }
 
-/** Everyone wants ticket 0, for the whole run. */
-export function hotSeat(ticketGlobalIds: readonly string[]): Target {
-  const bodies = purchaseBodies(ticketGlobalIds.slice(0, 1));
-  return { bodies, next: () => 0, observe() {} };
-}
-
-/**
- * Buyers pick a random seat among those the generator has not yet seen sold (a win, or a SOLD
- * answer). Seats being checked out stay in the pool, so late buyers meet LOCKED as real ones do.
- */
-export function seatRush(ticketGlobalIds: readonly string[], random: () => number = Math.random): Target {
-  const unseen = new RandomPool(ticketGlobalIds.length);
-  return {
-    bodies: purchaseBodies(ticketGlobalIds),
-    next: () => unseen.draw(random),
-    observe(index, outcome) {
-      if (outcome.kind === 'win' || (outcome.kind === 'reject' && outcome.reason === 'SOLD')) unseen.remove(index);
-    },
-  };
-}
-
-/** The venue a target works on: ticket ids in seat-map order, the row lengths, the group size. */
-export interface Venue {
-  ticketGlobalIds: readonly string[];
-  rowLengths: readonly number[];
-  group: number;
-}
-
-/** The target for a scenario; multi-seat's also knows which order bought which seats. */
-export function targetFor(scenario: SaleScenario, venue: Venue): Target | MultiSeatTarget {
-  if (scenario === 'hot-seat') return hotSeat(venue.ticketGlobalIds);
-  if (scenario === 'seat-rush') return seatRush(venue.ticketGlobalIds);
-  return multiSeat(venue.ticketGlobalIds, venue.rowLengths, venue.group);
-}
+/** The one-seat body as a warm-up's `BodyOf`: buys the first (only) seat it is given. */
+export const oneSeatBody = (ticketGlobalIds: readonly string[]): string => purchaseBody(ticketGlobalIds[0] ?? '');

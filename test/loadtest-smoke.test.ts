@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,6 +186,40 @@ describe('the load-test harness (smoke, correctness only)', () => {
       ]),
     );
     expect(result?.invariants?.every((i) => i.pass)).toBe(true);
+  });
+
+  it('compares the compiled floor server with redis-lock in a closed loop: one sale each, the same latency both ways (no schedule), exit code 0', async () => {
+    const { code, output } = await runHarness(outDir, [
+      'compare',
+      '--scenario',
+      'hot-seat',
+      '--strategies',
+      'floor,redis-lock',
+      '--connections',
+      '8',
+      '--duration',
+      '1s',
+      '--buyers',
+      '300',
+      '--warmup',
+      '200',
+    ]);
+    expect(code, output).toBe(0);
+    // Both contenders run compiled code: the API's production bundle and the floor's own.
+    expect(output).toMatch(/servers: node dist\/main\.js \(.*\), node loadtest\/\.build\/floor-server\.js/);
+    await access(new URL('../loadtest/.build/floor-server.js', import.meta.url));
+    expect(output).toMatch(/latency p50\/p99 ms +from schedule +from actual send/);
+    const report = await onlyReport(outDir, 'hot-seat-compare-');
+    expect(report.passed).toBe(true);
+    expect(report.results.map((r) => r.contender)).toEqual(['floor', 'redis-lock']);
+    for (const result of report.results) {
+      expect(result.load.wins).toBe(1);
+      expect(result.load.errors).toEqual({});
+      expect(result.load.latency.fromSchedule).toEqual(result.load.latency.fromSend);
+      expect(result.load.sendLag.count).toBe(0);
+    }
+    expect(report.results[0]?.invariants).toBeNull();
+    expect(report.results[1]?.invariants?.every((i) => i.pass)).toBe(true);
   });
 
   it('runs live seat-rush with 5 subscribers: each sees every sale once, the invariants PASS, exit code 0', async () => {

@@ -39,7 +39,7 @@ export function blocksOf(rowLengths: readonly number[], group: number): Int32Arr
  * groups contend for shared seats; a block with a seat being checked out stays in the pool, so late
  * buyers meet LOCKED as real ones do. Runs out when no row has `group` adjacent seats left.
  */
-export function multiSeat(
+export function multiSeatTarget(
   ticketGlobalIds: readonly string[],
   rowLengths: readonly number[],
   group: number,

@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import { API_SCRIPT, FLOOR_SCRIPT } from './compile.js';
+import type { DatabaseCounters, LoadDatabase, SeededSale } from './database.js';
+import type { Contender, LoadOptions } from './options.js';
+import { type ServerProcess, type ServerSpec, stopServers } from './processes.js';
+import { deleteKeys } from './redis-stats.js';
+import type { SalePlan, Venue } from './scenarios/scenario.js';
+import { REDIS_URL } from './services.js';
+import type { WarmUpTarget } from './warm-up.js';
+
+/** What every contender of one invocation shares. */
+export interface RunContext {
+  options: LoadOptions;
+  /** The scenario, configured by the options. */
+  plan: SalePlan;
+  runId: string;
+  jwtSecret: string;
+  authorizations: string[];
+  /** Clean-ups to run if the invocation is interrupted. */
+  cleanups: Set<() => Promise<void>>;
+}
+
+/** One contender's run, as the phases of `runContender` (run-one.ts) fill it in. */
+export interface ContenderRun {
+  ctx: RunContext;
+  contender: Contender;
+  /** This contender's own Redis key prefix. */
+  prefix: string;
+  redis: Redis | null;
+  /** Null for the floor, which has no database. */
+  database: LoadDatabase | null;
+  sale: SeededSale;
+  venue: Venue;
+  /** Seats of the warm-up event, a group per server (the calibration instance's first). */
+  warmUpSale: { eventId: string | null; ticketGlobalIds: string[] };
+  spec: ServerSpec;
+  servers: ServerProcess[];
+  /** Postgres' counters before the measured servers started, and what one start-up and warm-up cost. */
+  before: DatabaseCounters;
+  startup: DatabaseCounters;
+}
+
+const NOTHING: DatabaseCounters = { transactions: 0, sessions: 0 };
+
+/** A run with nothing done yet: its key prefix, and empty state for the phases to fill in. */
+export function newRun(ctx: RunContext, contender: Contender): ContenderRun {
+  const empty = { eventId: '', eventGlobalId: '', ticketIds: [], ticketGlobalIds: [] };
+  return {
+    ctx,
+    contender,
+    prefix: `flux-load:${ctx.runId}:${contender}:`,
+    redis: null,
+    database: null,
+    sale: empty,
+    venue: { ticketIds: [], ticketGlobalIds: [], rowLengths: [] },
+    warmUpSale: { eventId: null, ticketGlobalIds: [] },
+    spec: { script: API_SCRIPT, env: {} },
+    servers: [],
+    before: NOTHING,
+    startup: NOTHING,
+  };
+}
+
+/** Stops the servers, drops the database and the Redis keys (unless `--keep`); safe to call twice. */
+export async function cleanUp(run: ContenderRun): Promise<void> {
+  const { keep } = run.ctx.options;
+  await stopServers(run.servers);
+  if (run.database && !keep) await run.database.drop();
+  if (run.redis) {
+    if (!keep) await deleteKeys(run.redis, run.prefix);
+    run.redis.disconnect();
+    run.redis = null;
+  }
+}
+
+/** The compiled server a contender runs (compile.ts), and its environment. */
+export function serverSpec(run: ContenderRun): ServerSpec {
+  const { options, jwtSecret, runId } = run.ctx;
+  const common = { NODE_ENV: 'production', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
+  const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
+  if (!run.database) return { script: FLOOR_SCRIPT, env: common, cpuProfDir };
+  return {
+    script: API_SCRIPT,
+    cpuProfDir,
+    env: {
+      ...common,
+      DATABASE_URL: run.database.url,
+      DATABASE_POOL_SIZE: String(options.dbPoolSize),
+      JWT_SECRET: jwtSecret,
+      SEED_DEMO: 'false',
+      PURCHASE_STRATEGY: run.contender,
+      // Buyers here retry far more often than people do; the per-customer budget would turn the
+      // benchmark into a test of the rate limiter.
+      PURCHASE_RATE_LIMIT: '0',
+      LOCK_TTL_MS: String(options.lockTtlMs),
+    },
+  };
+}
+
+/** Each server's warm-up group of seats; `offset` 0 is the calibration instance's, 1 the first measured one's. */
+export function warmUpTargets(run: ContenderRun, servers: ServerProcess[], offset: number): WarmUpTarget[] {
+  const group = run.ctx.plan.seatsPerPurchase;
+  return servers.map((server, i) => ({
+    server,
+    seatGlobalIds: run.warmUpSale.ticketGlobalIds.slice((offset + i) * group, (offset + i + 1) * group),
+    eventId: run.warmUpSale.eventId,
+  }));
+}
+
+/** The floor server has no database: its "tickets" are just distinct ids. */
+export function syntheticIds(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => Buffer.from(`Ticket:${prefix}-${i}`).toString('base64'));
+}
