@@ -106,6 +106,9 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
       sell: sellerOf(strategy, testApp),
       publish: (_eventId, changed) => changes.push(...changed),
       onLockError: () => {},
+      saleSettings: createSaleSettingsCache(db, 1000),
+      holdTtlMs: 60_000,
+      inFlightWaitMs: 5000,
     });
 
     const order = await purchases.purchaseTickets({ tickets: [ticket], customerId: `${strategy}-direct` });
@@ -149,6 +152,9 @@ describe('the purchase service', () => {
       },
       publish: () => {},
       onLockError: () => {},
+      saleSettings: undefined as never,
+      holdTtlMs: 60_000,
+      inFlightWaitMs: 5000,
     });
     const ticket = { eventId: randomUUID(), ticketId: randomUUID() };
     await expect(purchases.purchaseTicket({ ticket, customerId: 'spent' })).rejects.toBeInstanceOf(RateLimitedError);
@@ -172,6 +178,9 @@ describe('the purchase service', () => {
       },
       publish: () => {},
       onLockError: () => {},
+      saleSettings: undefined as never,
+      holdTtlMs: 60_000,
+      inFlightWaitMs: 5000,
     });
     const eventId = randomUUID();
     const key = (ticketId: string, event = eventId) => ({ eventId: event, ticketId });

@@ -12,4 +12,5 @@ export const ticketRow = (id: string, version: number, status: TicketRow['status
   status,
   version,
   statusChangedAt: null,
+  holdId: status === 'HELD' ? 'h' : null,
 });
