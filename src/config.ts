@@ -48,6 +48,7 @@ const envSchema = z.object({
   PURCHASE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  MAX_QUERY_COST: z.coerce.number().int().min(100).default(50_000),
   GRAPHIQL: booleanFlag,
   INTROSPECTION: booleanFlag,
   PURCHASE_STRATEGY: z.enum(PURCHASE_STRATEGIES).default('redis-lock'),
@@ -81,6 +82,8 @@ export interface Config {
   saleSettingsTtlMs: number;
   /** Larger request bodies get 413 before they are read. */
   maxBodyBytes: number;
+  /** Most fields an operation's response may be estimated to hold (pages counted at their size); more is refused. */
+  maxQueryCost: number;
   /** GraphiQL and introspection: on by default, off in production unless turned on. */
   graphiql: boolean;
   introspection: boolean;
@@ -140,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     purchaseRateWindowSeconds: data.PURCHASE_RATE_WINDOW_SECONDS,
     saleSettingsTtlMs: data.SALE_SETTINGS_TTL_MS,
     maxBodyBytes: data.MAX_BODY_BYTES,
+    maxQueryCost: data.MAX_QUERY_COST,
     graphiql: data.GRAPHIQL ?? data.NODE_ENV !== 'production',
     introspection: data.INTROSPECTION ?? data.NODE_ENV !== 'production',
     availabilityWindowMs: data.AVAILABILITY_WINDOW_MS,

@@ -11,6 +11,7 @@ import { RateLimitedError } from '../sales/errors.js';
 import { useJitForRepeatedOperations } from '../transport/jit.js';
 import { useSharedSubscriptionExecution } from '../transport/shared-execution.js';
 import { type AppServices, authorizationOf, type Context, createContext, type InitialContext } from './context.js';
+import { useQueryCostLimit } from './query-cost.js';
 import { schema } from './schema.js';
 import { VIEWER_INDEPENDENT_AVAILABILITY_FIELDS } from './types/availability.js';
 
@@ -69,12 +70,13 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
       maxDepth: { n: 12, ignoreIntrospection: true },
       maxAliases: { n: 15 },
       maxTokens: { n: 3000 },
-      // Cost multiplies by literal `first`: a 1,000-seat page with every seat field scores ~156k,
-      // while events(first: 100) { tickets(first: 1000) } scores 4.3M.
-      costLimit: { maxCost: 250_000 },
+      // Armor's cost sees only literal `first`; useQueryCostLimit below sees variables too.
+      costLimit: { enabled: false },
       maxDirectives: { n: 20 },
       blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
     }) as Plugin,
+    // The estimated response size, with the variables' page sizes: refused before anything runs.
+    useQueryCostLimit({ maxCost: config.maxQueryCost }),
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
     useSharedSubscriptionExecution(VIEWER_INDEPENDENT_AVAILABILITY_FIELDS),

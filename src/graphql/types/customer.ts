@@ -1,6 +1,7 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { ordersOfCustomer } from '../../catalog/orders.js';
 import { builder } from '../builder.js';
+import { DEFAULT_PAGE } from '../page-sizes.js';
 import { CustomerRef, OrderRef } from './refs.js';
 
 CustomerRef.implement({
@@ -11,7 +12,9 @@ CustomerRef.implement({
       type: OrderRef,
       description: 'Your orders, newest first.',
       resolve: (customer, args, context) =>
-        resolveOffsetConnection({ args }, (page) => ordersOfCustomer(context.services.db, customer.id, page)),
+        resolveOffsetConnection({ args, ...DEFAULT_PAGE }, (page) =>
+          ordersOfCustomer(context.services.db, customer.id, page),
+        ),
     }),
   }),
 });

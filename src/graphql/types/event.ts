@@ -2,6 +2,7 @@ import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { saleStateAt } from '../../catalog/sale-settings.js';
 import { listEvents, listEventTickets } from '../../catalog/storage.js';
 import { builder } from '../builder.js';
+import { DEFAULT_PAGE, pageSizeExtension, SEAT_MAP_PAGE } from '../page-sizes.js';
 import { AvailabilityRef, EventRef, TicketRef } from './refs.js';
 import { TicketStatusEnum } from './ticket.js';
 
@@ -41,8 +42,9 @@ builder.node(EventRef, {
       type: TicketRef,
       description: 'Seats in seat-map order. Up to 1000 a page, so a seat map loads in a few requests.',
       args: { status: t.arg({ type: TicketStatusEnum, description: 'Only tickets with this status.' }) },
+      ...pageSizeExtension(SEAT_MAP_PAGE),
       resolve: (event, args, context) =>
-        resolveOffsetConnection({ args, defaultSize: 100, maxSize: 1000 }, (page) =>
+        resolveOffsetConnection({ args, ...SEAT_MAP_PAGE }, (page) =>
           listEventTickets(context.services.db, event.id, { status: args.status ?? undefined }, page),
         ),
     }),
@@ -54,7 +56,7 @@ builder.queryFields((t) => ({
     type: EventRef,
     description: 'All events, soonest first.',
     resolve: (_root, args, context) =>
-      resolveOffsetConnection({ args }, (page) => listEvents(context.services.db, page)),
+      resolveOffsetConnection({ args, ...DEFAULT_PAGE }, (page) => listEvents(context.services.db, page)),
   }),
   event: t.field({
     type: EventRef,

@@ -12,6 +12,7 @@ import {
 import { holdsOfCustomer } from '../../sales/hold-storage.js';
 import { PURCHASE_LIMITS } from '../../sales/sale-request.js';
 import { builder } from '../builder.js';
+import { DEFAULT_PAGE } from '../page-sizes.js';
 import { CustomerRef, EventRef, HoldRef, OrderRef, TicketRef } from './refs.js';
 import { requireCustomer } from './viewer.js';
 
@@ -73,7 +74,7 @@ builder.objectField(CustomerRef, 'holds', (t) =>
     description: 'Your holds, newest first; `status` picks one kind.',
     args: { status: t.arg({ type: HoldStatus }) },
     resolve: (customer, args, context) =>
-      resolveOffsetConnection({ args }, (page) =>
+      resolveOffsetConnection({ args, ...DEFAULT_PAGE }, (page) =>
         holdsOfCustomer(context.services.db, customer.id, page, args.status ?? undefined),
       ),
   }),
