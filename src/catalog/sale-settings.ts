@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { eventsTable } from '../db/schema.js';
 
@@ -41,22 +42,57 @@ export async function readSaleSettings(db: Db, eventId: string): Promise<SaleSet
 export interface SaleSettingsCache {
   get(eventId: string): Promise<SaleSettings | null>;
   invalidate(eventId: string): void;
+  /** Events cached now; never more than `maxEvents`. */
+  readonly size: number;
 }
 
-/** Builds the cache over `db`; `now` is injectable for tests. */
-export function createSaleSettingsCache(db: Db, ttlMs: number, now: () => number = Date.now): SaleSettingsCache {
-  const entries = new Map<string, { settings: Promise<SaleSettings | null>; expiresAt: number }>();
+/** How many events' settings an instance keeps at most: event ids come from clients, any number of them. */
+export const SALE_SETTINGS_CACHE_EVENTS = 10_000;
+
+/** Options of {@link createSaleSettingsCache}; `now` is injectable for tests. */
+export interface SaleSettingsCacheOptions {
+  maxEvents?: number;
+  now?: () => number;
+}
+
+/** Builds the cache over `db`. */
+export function createSaleSettingsCache(
+  db: Db,
+  ttlMs: number,
+  options: SaleSettingsCacheOptions = {},
+): SaleSettingsCache {
+  return cacheSaleSettings((eventId) => readSaleSettings(db, eventId), ttlMs, options);
+}
+
+/**
+ * The cache over any reader. Unknown ids are cached too (as null), so the least recently used entries
+ * go once `maxEvents` is reached: a client naming endless made-up events costs reads, not memory.
+ */
+export function cacheSaleSettings(
+  read: (eventId: string) => Promise<SaleSettings | null>,
+  ttlMs: number,
+  { maxEvents = SALE_SETTINGS_CACHE_EVENTS, now = Date.now }: SaleSettingsCacheOptions = {},
+): SaleSettingsCache {
+  const entries = new LRUCache<string, { settings: Promise<SaleSettings | null>; expiresAt: number }>({
+    max: maxEvents,
+  });
   return {
     get(eventId) {
       const cached = entries.get(eventId);
       if (cached && cached.expiresAt > now()) return cached.settings;
-      const settings = readSaleSettings(db, eventId);
-      entries.set(eventId, { settings, expiresAt: now() + ttlMs });
-      settings.catch(() => entries.delete(eventId));
-      return settings;
+      const entry = { settings: read(eventId), expiresAt: now() + ttlMs };
+      entries.set(eventId, entry);
+      // A failed read is forgotten (unless a newer one has replaced it), so the next buyer reads again.
+      entry.settings.catch(() => {
+        if (entries.peek(eventId) === entry) entries.delete(eventId);
+      });
+      return entry.settings;
     },
     invalidate(eventId) {
       entries.delete(eventId);
+    },
+    get size() {
+      return entries.size;
     },
   };
 }
