@@ -92,6 +92,8 @@ export function serverSpec(run: ContenderRun): ServerSpec {
       // Buyers here retry far more often than people do; the per-customer budget would turn the
       // benchmark into a test of the rate limiter.
       PURCHASE_RATE_LIMIT: '0',
+      // Every subscriber of a live run connects from the generator's one address.
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '100000',
       LOCK_TTL_MS: String(options.lockTtlMs),
     },
   };

@@ -91,7 +91,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const yoga = createGraphQLServer(config, services, logger);
   const server: Server = createServer(limitBodySize(yoga, config.maxBodyBytes));
-  const ws = attachGraphQLWs(server, yoga);
+  const ws = attachGraphQLWs(server, yoga, {
+    maxPayloadBytes: config.maxBodyBytes,
+    maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
+  });
 
   let stopping: Promise<void> | undefined;
   return {

@@ -49,6 +49,7 @@ const envSchema = z.object({
   SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
   MAX_QUERY_COST: z.coerce.number().int().min(100).default(50_000),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
   GRAPHIQL: booleanFlag,
   INTROSPECTION: booleanFlag,
   PURCHASE_STRATEGY: z.enum(PURCHASE_STRATEGIES).default('redis-lock'),
@@ -80,10 +81,12 @@ export interface Config {
   purchaseRateWindowSeconds: number;
   /** How long an instance trusts its cached sale window and limit of an event. */
   saleSettingsTtlMs: number;
-  /** Larger request bodies get 413 before they are read. */
+  /** Larger request bodies get 413 before they are read; larger WebSocket messages close the socket (1009). */
   maxBodyBytes: number;
   /** Most fields an operation's response may be estimated to hold (pages counted at their size); more is refused. */
   maxQueryCost: number;
+  /** Open WebSockets one client address may have; the next upgrade gets 429. */
+  wsMaxConnectionsPerAddress: number;
   /** GraphiQL and introspection: on by default, off in production unless turned on. */
   graphiql: boolean;
   introspection: boolean;
@@ -144,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     saleSettingsTtlMs: data.SALE_SETTINGS_TTL_MS,
     maxBodyBytes: data.MAX_BODY_BYTES,
     maxQueryCost: data.MAX_QUERY_COST,
+    wsMaxConnectionsPerAddress: data.WS_MAX_CONNECTIONS_PER_ADDRESS,
     graphiql: data.GRAPHIQL ?? data.NODE_ENV !== 'production',
     introspection: data.INTROSPECTION ?? data.NODE_ENV !== 'production',
     availabilityWindowMs: data.AVAILABILITY_WINDOW_MS,

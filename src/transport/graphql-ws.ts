@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -9,15 +9,36 @@ type EnvelopedArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 };
 
+/** The limits of the WebSocket endpoint. */
+export interface GraphQLWsLimits {
+  /** A larger message closes its socket with 1009 (message too big); the HTTP body limit. */
+  maxPayloadBytes: number;
+  /** Open sockets one client address may have; the next upgrade is refused with HTTP 429. */
+  maxConnectionsPerAddress: number;
+}
+
 /**
  * Serves the `graphql-transport-ws` protocol on the HTTP server's own port and path. Each operation
  * goes through yoga's `getEnveloped`, so WebSocket requests get the same plugins, context (token from
- * `connectionParams.authorization`) and error masking as HTTP ones.
+ * `connectionParams.authorization`) and error masking as HTTP ones. A socket that sends no
+ * `connection_init` within graphql-ws's default wait (3 s) is closed with 4408.
  */
-// biome-ignore lint/suspicious/noExplicitAny: any yoga instance, whatever its context type
-export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<string, never>, any>) {
+export function attachGraphQLWs(
+  server: Server,
+  // biome-ignore lint/suspicious/noExplicitAny: any yoga instance, whatever its context type
+  yoga: YogaServerInstance<Record<string, never>, any>,
+  limits: GraphQLWsLimits,
+) {
   const payloadJson = createPayloadJson();
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, WebSocket: payloadJson.Socket });
+  const perAddress = limitConnectionsPerAddress(limits.maxConnectionsPerAddress);
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    WebSocket: payloadJson.Socket,
+    maxPayload: limits.maxPayloadBytes,
+    verifyClient: perAddress.verifyClient,
+  });
+  wsServer.on('connection', perAddress.track);
   const disposable = useServer<Record<string, unknown>>(
     {
       // Each result's data becomes JSON once, not once per socket (see payload-json.ts).
@@ -56,6 +77,35 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Counts open sockets per client address (`remoteAddress`: behind a proxy, every client shares the
+ * proxy's) and refuses an upgrade over `max` with 429 before the handshake completes. ws completes
+ * an upgrade in the same turn as a callback-style `verifyClient` that answers synchronously, so the
+ * count is raised before the next upgrade is verified and a burst cannot slip past it.
+ */
+function limitConnectionsPerAddress(max: number) {
+  const counts = new Map<string, number>();
+  const addressOf = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
+  return {
+    verifyClient(
+      info: { req: IncomingMessage },
+      answer: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+    ) {
+      if ((counts.get(addressOf(info.req)) ?? 0) < max) answer(true);
+      else answer(false, 429, 'Too many WebSocket connections from this address', { 'Retry-After': '10' });
+    },
+    track(socket: { once(event: 'close', listener: () => void): unknown }, request: IncomingMessage) {
+      const address = addressOf(request);
+      counts.set(address, (counts.get(address) ?? 0) + 1);
+      socket.once('close', () => {
+        const left = (counts.get(address) ?? 1) - 1;
+        if (left > 0) counts.set(address, left);
+        else counts.delete(address);
+      });
     },
   };
 }
