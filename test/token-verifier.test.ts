@@ -1,19 +1,42 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createSigner } from 'fast-jwt';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTokenVerifier, InvalidTokenError, signToken } from '../src/auth/tokens.js';
 
 const SECRET = 'verifier-secret-verifier-secret-0123456789';
 
+/** How many tokens fast-jwt has checked (signature and claims) in this file. */
+const fastJwt = vi.hoisted(() => ({ checks: 0 }));
+vi.mock('fast-jwt', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('fast-jwt')>();
+  const createVerifier = (options: Parameters<typeof actual.createVerifier>[0]) => {
+    const verify = actual.createVerifier(options) as (token: string) => unknown;
+    return (token: string) => {
+      fastJwt.checks++;
+      return verify(token);
+    };
+  };
+  return { ...actual, createVerifier };
+});
+
 describe('the token verifier', () => {
-  it('remembers a verified token only until its exp', async () => {
-    const verify = createTokenVerifier(SECRET);
-    const exp = Math.floor(Date.now() / 1000) + 2;
+  it('remembers a verified token only until its exp, by the one clock it is given', async () => {
+    // A clock set years back: by the wall clock this token expired long ago, so every answer below
+    // that accepts it was reached on the given clock, in the cache and in fast-jwt alike.
+    let now = Date.parse('2020-01-01T00:00:00Z');
+    const verify = createTokenVerifier(SECRET, 100, () => now);
+    const exp = now / 1000 + 60;
     const token = await signToken(SECRET, { sub: 'ada' }, exp);
+    const checks = fastJwt.checks;
     expect(verify(token)).toEqual({ customerId: 'ada', role: 'customer' });
-    expect(verify(token)).toEqual({ customerId: 'ada', role: 'customer' }); // from the cache
-    await sleep(exp * 1000 - Date.now() + 50);
+    expect(fastJwt.checks).toBe(checks + 1);
+
+    now = exp * 1000 - 1;
+    expect(verify(token)).toEqual({ customerId: 'ada', role: 'customer' });
+    expect(fastJwt.checks).toBe(checks + 1); // from the cache
+
+    now = exp * 1000 + 1;
     expect(() => verify(token)).toThrow('The token has expired.');
+    expect(fastJwt.checks).toBe(checks + 2); // the cache let go at exp; fast-jwt refused it
   });
 
   it('checks every token it has not verified itself, however close to a good one', async () => {
@@ -39,13 +62,19 @@ describe('the token verifier', () => {
     expect(() => verify(noExp)).toThrow(InvalidTokenError);
   });
 
-  it('signs spans with a unit, and refuses a bare number of seconds rather than guess its unit', async () => {
+  it('signs spans with a unit, and refuses a bare number of seconds rather than guess its unit', async ({
+    onTestFinished,
+  }) => {
+    // The signer reads the wall clock; a still one makes each span exact.
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    vi.useFakeTimers({ now, toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const verify = createTokenVerifier(SECRET);
     const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
-    const now = Math.floor(Date.now() / 1000);
-    expect(claims(await signToken(SECRET, { sub: 'ada' }, '2h')).exp - now).toBeGreaterThanOrEqual(7199);
-    expect(claims(await signToken(SECRET, { sub: 'ada' }, '2h')).exp - now).toBeLessThanOrEqual(7201);
-    expect(claims(await signToken(SECRET, { sub: 'ada' }, '30m')).exp - now).toBeLessThanOrEqual(1801);
+    expect(claims(await signToken(SECRET, { sub: 'ada' }, '2h')).exp).toBe(now / 1000 + 7200);
+    expect(claims(await signToken(SECRET, { sub: 'ada' }, '30m')).exp).toBe(now / 1000 + 1800);
     expect(verify(await signToken(SECRET, { sub: 'ada', role: 'organizer' }, '7d'))).toEqual({
       customerId: 'ada',
       role: 'organizer',

@@ -32,13 +32,21 @@ export type TokenVerifier = (token: string) => Viewer;
  * fast-jwt's own cache keys by a SHA-256 of the token, which showed in hot-seat CPU profiles; giving
  * it the token itself as the key makes it print a security warning at every start. Figures: the
  * results log (loadtest/results/LOG.md).
+ *
+ * `now` (ms since the epoch; the wall clock by default) is the one clock that decides expiry, in the
+ * cache and in fast-jwt's `exp` check alike; tests pass their own. fast-jwt takes its clock as a
+ * fixed instant when a verifier is made, so a clock of one's own gets a fast-jwt verifier per check.
  */
-export function createTokenVerifier(secret: string, cacheSize = 50_000): TokenVerifier {
-  const verify = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'] });
+export function createTokenVerifier(secret: string, cacheSize = 50_000, now?: () => number): TokenVerifier {
+  const options = { key: secret, algorithms: ['HS256' as const], requiredClaims: ['exp'] };
+  const verify = now
+    ? (token: string) => createVerifier({ ...options, clockTimestamp: now() })(token)
+    : createVerifier(options);
+  const clock = now ?? Date.now;
   const verified = new LRUCache<string, { viewer: Viewer; expiresAtMs: number }>({ max: cacheSize });
   return (token) => {
     const known = verified.get(token);
-    if (known && Date.now() < known.expiresAtMs) return known.viewer;
+    if (known && clock() < known.expiresAtMs) return known.viewer;
     let payload: unknown;
     try {
       payload = verify(token);
