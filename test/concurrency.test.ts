@@ -1,33 +1,26 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
 import { SOLD_MARK } from '../src/infra/ticket-lock.js';
-import { createTestEvent, purchase, startTwoInstances, type TestApp } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { purchase } from './helpers/app.js';
+import { createEventWithTickets } from './helpers/events.js';
+import { test } from './helpers/fixtures.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
 import { purchaseMany } from './helpers/sales.js';
-import { TEST_REDIS_URL } from './helpers/services.js';
+
+/** Instance 0 for even attempts, instance 1 for odd ones. */
+const it = test.extend('via', ({ pair: [first, second] }) => {
+  return (i: number) => (i % 2 ? second : first);
+});
 
 // Real Postgres and Redis only: PGlite runs one query at a time, so a race on it proves nothing.
 // Two app instances share one Redis key space and one database, as two servers behind a balancer.
 describe('buyers racing for the same seats (two instances, real Postgres and Redis)', () => {
-  let database: TestDatabase;
-  let instances: [TestApp, TestApp];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    instances = await startTwoInstances(database.url);
-  });
-  afterAll(async () => {
-    for (const instance of instances ?? []) await instance.stop();
-    await database?.drop();
-  });
-
-  const via = (i: number) => instances[i % 2] as TestApp;
-
-  it('gives the hot seat to exactly 1 of 200 simultaneous buyers; the 199 others get TicketUnavailable', async () => {
-    const { ticketIds } = await createTestEvent(via(0).app, { seats: 1 });
-    const ticketId = ticketIds[0] as string;
+  it('gives the hot seat to exactly 1 of 200 simultaneous buyers; the 199 others get TicketUnavailable', async ({
+    via,
+    database,
+  }) => {
+    const { ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 1 });
+    const ticketId = ticketGlobalIds[0] as string;
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => purchase(via(i), `hot-${i}`, ticketId)));
     const winners = results.filter((r) => r.__typename === 'PurchaseTicketSuccess');
     const losers = results.filter((r) => r.__typename === 'TicketUnavailable');
@@ -42,12 +35,14 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     expect((await expectSaleInvariants(via(0).app.services.db)).soldTickets).toBe(1);
   });
 
-  it('sells each of 100 seats at most once to 1,000 attempts from 100 customers, and orders match sales', async () => {
-    const { ticketIds } = await createTestEvent(via(0).app, { seats: 100 });
+  it('sells each of 100 seats at most once to 1,000 attempts from 100 customers, and orders match sales', async ({
+    via,
+  }) => {
+    const { ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 100 });
     const before = await expectSaleInvariants(via(0).app.services.db);
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) =>
-        purchase(via(i), `rush-${i % 100}`, ticketIds[(i * 37) % ticketIds.length] as string),
+        purchase(via(i), `rush-${i % 100}`, ticketGlobalIds[(i * 37) % ticketGlobalIds.length] as string),
       ),
     );
     const wins = results.filter((r) => r.__typename === 'PurchaseTicketSuccess');
@@ -60,13 +55,17 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     expect(wins.length).toBe(100);
   });
 
-  it('turns away LOCKED and SOLD buyers without a single statement reaching Postgres, and without a customer row', async () => {
-    const { ticketIds, rawTicketIds } = await createTestEvent(via(0).app, { seats: 2 });
-    const [lockedId, soldId] = ticketIds as [string, string];
+  it('turns away LOCKED and SOLD buyers without a single statement reaching Postgres, and without a customer row', async ({
+    pair: instances,
+    via,
+    database,
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 2 });
+    const [lockedId, soldId] = ticketGlobalIds as [string, string];
     const customersBefore = await database.sql<{ n: number }[]>`select count(*)::int as n from customers`;
 
     // A buyer mid-checkout holds the first seat's lock.
-    const held = await via(0).app.backends.lock.acquire(rawTicketIds[0] as string);
+    const held = await via(0).app.backends.lock.acquire(ticketIds[0] as string);
     expect(held.acquired).toBe(true);
     // The second seat is sold; its lock became the sold mark.
     expect((await purchase(via(1), 'first-buyer', soldId)).__typename).toBe('PurchaseTicketSuccess');
@@ -92,10 +91,15 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     await expectSaleInvariants(via(0).app.services.db);
   });
 
-  it('turns away keyed LOCKED and SOLD buyers without a statement too, yet answers a keyed retry with its order', async () => {
-    const { ticketIds, rawTicketIds } = await createTestEvent(via(0).app, { seats: 2 });
-    const [lockedId, soldId] = ticketIds as [string, string];
-    const held = await via(0).app.backends.lock.acquire(rawTicketIds[0] as string);
+  it('turns away keyed LOCKED and SOLD buyers without a statement too, yet answers a keyed retry with its order', async ({
+    pair: instances,
+    via,
+    database,
+    redis,
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 2 });
+    const [lockedId, soldId] = ticketGlobalIds as [string, string];
+    const held = await via(0).app.backends.lock.acquire(ticketIds[0] as string);
     expect(held.acquired).toBe(true);
     const won = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
     expect(won.__typename).toBe('PurchaseTicketsSuccess');
@@ -116,13 +120,7 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     const retried = await purchaseMany(via(0), 'keyed-winner', [soldId], 'winner-key');
     expect(retried).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
     // So does a retry after a Redis flush, when a refusal has rebuilt the mark without a buyer.
-    const soldKey = ticketLockKey(via(0).redisPrefix, rawTicketIds[1] as string);
-    const redis = new Redis(TEST_REDIS_URL);
-    try {
-      await redis.set(soldKey, SOLD_MARK);
-    } finally {
-      redis.disconnect();
-    }
+    await redis.set(ticketLockKey(via(0).redisPrefix, ticketIds[1] as string), SOLD_MARK);
     const afterFlush = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
     expect(afterFlush).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
     // Someone else's same key is a different purchase, refused as SOLD.

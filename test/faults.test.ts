@@ -1,45 +1,34 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
 import { SOLD_MARK, soldMark } from '../src/infra/ticket-lock.js';
-import { createTestEvent, purchase, startTestApp, type TestApp, uniqueRedisPrefix } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { purchase } from './helpers/app.js';
+import { createEventWithTickets } from './helpers/events.js';
+import { integrationTest } from './helpers/fixtures.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
-import { TEST_REDIS_URL } from './helpers/services.js';
 
-// Fault drills on the real backend only (PGlite serialises everything, so it cannot race).
-describe('faults: the database refuses a second sale whatever happens to the lock', () => {
-  const LOCK_TTL_MS = 300;
-  let database: TestDatabase;
-  let redis: Redis;
-  let paused: TestApp;
-  let healthy: TestApp;
-  let pauseOnce: { release: () => void; reached: Promise<void> } | undefined;
+const LOCK_TTL_MS = 300;
+let pauseOnce: { release: () => void; reached: Promise<void> } | undefined;
 
-  /** Arms the paused instance: its next lock holder stops until `release()`. */
-  const armPause = () => {
-    let release = () => {};
-    let reached = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const reachedPromise = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    pauseOnce = { release, reached: reachedPromise };
-    return { gate, reached };
-  };
-  let armed: ReturnType<typeof armPause> | undefined;
+/** Arms the paused instance: its next lock holder stops until `release()`. */
+const armPause = () => {
+  let release = () => {};
+  let reached = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const reachedPromise = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  pauseOnce = { release, reached: reachedPromise };
+  return { gate, reached };
+};
+let armed: ReturnType<typeof armPause> | undefined;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    redis = new Redis(TEST_REDIS_URL);
-    const redisPrefix = uniqueRedisPrefix();
-    paused = await startTestApp({
-      kind: 'real',
-      databaseUrl: database.url,
-      redisPrefix,
+/** Two instances with a short lock TTL; the first ("paused") stops its armed lock holder. */
+const it = integrationTest({
+  pair: [
+    {
       lockTtlMs: LOCK_TTL_MS,
       hooks: {
         afterLock: async () => {
@@ -50,19 +39,20 @@ describe('faults: the database refuses a second sale whatever happens to the loc
           await current.gate; // a GC pause or a stalled network, longer than the TTL
         },
       },
-    });
-    healthy = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix, lockTtlMs: LOCK_TTL_MS });
-  });
-  afterAll(async () => {
-    await paused?.stop();
-    await healthy?.stop();
-    redis?.disconnect();
-    await database?.drop();
-  });
+    },
+    { lockTtlMs: LOCK_TTL_MS },
+  ],
+});
 
-  it('a holder paused past its TTL loses to a second buyer, and there is still exactly one order', async () => {
-    const { ticketIds, rawTicketIds } = await createTestEvent(paused.app, { seats: 1 });
-    const ticketId = ticketIds[0] as string;
+// Fault drills on the real backend only (PGlite serialises everything, so it cannot race).
+describe('faults: the database refuses a second sale whatever happens to the lock', () => {
+  it('a holder paused past its TTL loses to a second buyer, and there is still exactly one order', async ({
+    pair: [paused, healthy],
+    database,
+    redis,
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(paused, { seats: 1 });
+    const ticketId = ticketGlobalIds[0] as string;
     armed = armPause();
     const slow = purchase(paused, 'slow-holder', ticketId);
     await pauseOnce?.reached;
@@ -75,31 +65,35 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     expect(first).toMatchObject({ __typename: 'TicketUnavailable', reason: 'SOLD' });
 
     const orders = await database.sql<{ customer_id: string }[]>`
-      select o.customer_id from orders o join order_tickets ot on ot.order_id = o.id where ot.ticket_id = ${rawTicketIds[0] as string}`;
+      select o.customer_id from orders o join order_tickets ot on ot.order_id = o.id where ot.ticket_id = ${ticketIds[0] as string}`;
     expect(orders.map((o) => o.customer_id)).toEqual(['second']);
     // The stale holder did not clobber the winner's sold mark, which names the winner.
-    expect(await redis.get(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string))).toBe(soldMark('second'));
+    expect(await redis.get(ticketLockKey(healthy.redisPrefix, ticketIds[0] as string))).toBe(soldMark('second'));
     await expectSaleInvariants(healthy.app.services.db);
   });
 
-  it('a lock left by a crashed holder frees the ticket after the TTL', async () => {
-    const { ticketIds, rawTicketIds } = await createTestEvent(healthy.app, { seats: 1 });
+  it('a lock left by a crashed holder frees the ticket after the TTL', async ({ pair: [, healthy], redis }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(healthy, { seats: 1 });
     // A process that took the lock and was killed before releasing it.
     await redis.set(
-      ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string),
+      ticketLockKey(healthy.redisPrefix, ticketIds[0] as string),
       'dead-process-token',
       'PX',
       LOCK_TTL_MS,
       'NX',
     );
-    expect((await purchase(healthy, 'early', ticketIds[0] as string)).reason).toBe('LOCKED');
+    expect((await purchase(healthy, 'early', ticketGlobalIds[0] as string)).reason).toBe('LOCKED');
     await sleep(LOCK_TTL_MS + 100);
-    expect((await purchase(healthy, 'later', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(healthy, 'later', ticketGlobalIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
     await expectSaleInvariants(healthy.app.services.db);
   });
 
-  it('when every Redis key vanishes mid-sale, nothing is oversold and sold seats stay refused', async () => {
-    const { ticketIds, rawTicketIds } = await createTestEvent(healthy.app, { seats: 20 });
+  it('when every Redis key vanishes mid-sale, nothing is oversold and sold seats stay refused', async ({
+    pair: [paused, healthy],
+    database,
+    redis,
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(healthy, { seats: 20 });
     const flushOurKeys = async () => {
       const keys = await redis.keys(`${healthy.redisPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
@@ -108,7 +102,11 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     const wave = (label: string) =>
       Promise.all(
         Array.from({ length: 200 }, (_, i) =>
-          purchase(i % 2 ? healthy : paused, `${label}-${i % 40}`, ticketIds[i % ticketIds.length] as string),
+          purchase(
+            i % 2 ? healthy : paused,
+            `${label}-${i % 40}`,
+            ticketGlobalIds[i % ticketGlobalIds.length] as string,
+          ),
         ),
       );
     // One winner stops mid-sale, holding its lock; every key vanishes while it waits.
@@ -124,7 +122,7 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     const wins = [...firstWave, ...secondWave].filter((r) => r.__typename === 'PurchaseTicketSuccess');
     const summary = await expectSaleInvariants(healthy.app.services.db);
     const sold = await database.sql<{ n: number }[]>`
-      select count(*)::int as n from tickets where status = 'SOLD' and id = any(${rawTicketIds as string[]}::uuid[])`;
+      select count(*)::int as n from tickets where status = 'SOLD' and id = any(${ticketIds}::uuid[])`;
     expect(sold[0]?.n).toBe(20);
     expect(wins).toHaveLength(20);
     expect(summary.soldTickets).toBe(summary.liveOrderTickets);
@@ -132,12 +130,12 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     // A refusal puts the sold mark back, so the next buyer costs no query again. (A refusal that
     // outlives its 300 ms lease, as under heavy load, rightly leaves the key alone; so take one
     // uncontended refusal here.)
-    await redis.del(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string));
-    expect((await purchase(healthy, 'healer', ticketIds[0] as string)).reason).toBe('SOLD');
-    const mark = await redis.get(ticketLockKey(healthy.redisPrefix, rawTicketIds[0] as string));
+    await redis.del(ticketLockKey(healthy.redisPrefix, ticketIds[0] as string));
+    expect((await purchase(healthy, 'healer', ticketGlobalIds[0] as string)).reason).toBe('SOLD');
+    const mark = await redis.get(ticketLockKey(healthy.redisPrefix, ticketIds[0] as string));
     expect(mark).toBe(SOLD_MARK);
     const queries = healthy.queries();
-    expect((await purchase(healthy, 'after-heal', ticketIds[0] as string)).reason).toBe('SOLD');
+    expect((await purchase(healthy, 'after-heal', ticketGlobalIds[0] as string)).reason).toBe('SOLD');
     expect(healthy.queries()).toBe(queries);
   });
 });

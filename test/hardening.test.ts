@@ -1,29 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEvent, PURCHASE, startTestApp, type TestApp, tokenFor } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { describe, expect } from 'vitest';
+import { PURCHASE, tokenFor } from './helpers/app.js';
+import type { TestDatabase } from './helpers/database.js';
+import { createEventWithTickets } from './helpers/events.js';
+import { integrationTest } from './helpers/fixtures.js';
+
+const railed = integrationTest({
+  app: { env: { PURCHASE_RATE_LIMIT: '3', PURCHASE_RATE_WINDOW_SECONDS: '60', MAX_BODY_BYTES: '20000' } },
+});
+const production = integrationTest({ app: { env: { NODE_ENV: 'production' } } });
+
+const orders = async (database: TestDatabase) =>
+  (await database.sql<{ n: number }[]>`select count(*)::int as n from orders`)[0]?.n;
 
 describe('safety rails', () => {
-  let database: TestDatabase;
-  let api: TestApp;
-  let url: string;
+  const it = railed;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    api = await startTestApp({
-      kind: 'real',
-      databaseUrl: database.url,
-      env: { PURCHASE_RATE_LIMIT: '3', PURCHASE_RATE_WINDOW_SECONDS: '60', MAX_BODY_BYTES: '20000' },
-    });
-    url = await api.listen();
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await database?.drop();
-  });
-
-  const orders = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from orders`)[0]?.n;
-
-  it('refuses an alias bomb and a 50-deep query with a clear error, before resolving anything', async () => {
+  it('refuses an alias bomb and a 50-deep query with a clear error, before resolving anything', async ({ api }) => {
     const before = api.queries();
     const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: events(first: 1) { pageInfo { hasNextPage } }`);
     const bomb = await api.gql(`{ ${aliases.join(' ')} }`);
@@ -43,7 +35,8 @@ describe('safety rails', () => {
     expect(api.queries()).toBe(before);
   });
 
-  it('refuses a body over MAX_BODY_BYTES with 413, and a chunked body with 411', async () => {
+  it('refuses a body over MAX_BODY_BYTES with 413, and a chunked body with 411', async ({ api }) => {
+    const url = await api.listen();
     const big = JSON.stringify({ query: `{ __typename } # ${'x'.repeat(30_000)}` });
     const tooBig = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(tooBig.status).toBe(413);
@@ -56,25 +49,30 @@ describe('safety rails', () => {
     expect(chunked.status).toBe(411);
   });
 
-  it('blocks a browser-simple GET without the CSRF header, and serves it with one', async () => {
+  it('blocks a browser-simple GET without the CSRF header, and serves it with one', async ({ api }) => {
+    const url = await api.listen();
     const query = `${url}?query=${encodeURIComponent('{ __typename }')}`;
     expect((await fetch(query)).status).toBe(403);
     const allowed = await fetch(query, { headers: { 'x-graphql-yoga-csrf': '1' } });
     expect(allowed.status).toBe(200);
   });
 
-  it('rate-limits one customer’s purchase attempts with RATE_LIMITED and Retry-After, costing Postgres nothing', async () => {
-    const { ticketIds } = await createTestEvent(api.app, { seats: 5 });
+  it('rate-limits one customer’s purchase attempts with RATE_LIMITED and Retry-After, costing Postgres nothing', async ({
+    api,
+    database,
+  }) => {
+    const url = await api.listen();
+    const { ticketGlobalIds } = await createEventWithTickets(api, { seats: 5 });
     const token = await tokenFor('hammer');
-    for (const id of ticketIds.slice(0, 3)) {
+    for (const id of ticketGlobalIds.slice(0, 3)) {
       const ok = await api.gql<{ purchaseTicket: { __typename: string } }>(PURCHASE, { ticketId: id }, { token });
       expect(ok.data?.purchaseTicket.__typename).toBe('PurchaseTicketSuccess');
     }
-    const before = { queries: api.queries(), orders: await orders() };
+    const before = { queries: api.queries(), orders: await orders(database) };
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: PURCHASE, variables: { ticketId: ticketIds[3] } }),
+      body: JSON.stringify({ query: PURCHASE, variables: { ticketId: ticketGlobalIds[3] } }),
     });
     const body = (await response.json()) as {
       errors: Array<{ extensions: { code: string; retryAfterSeconds: number } }>;
@@ -83,11 +81,11 @@ describe('safety rails', () => {
     expect(body.errors[0]?.extensions.retryAfterSeconds).toBeGreaterThan(0);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(api.queries()).toBe(before.queries);
-    expect(await orders()).toBe(before.orders);
+    expect(await orders(database)).toBe(before.orders);
     // Another customer is not affected.
     const other = await api.gql<{ purchaseTicket: { __typename: string } }>(
       PURCHASE,
-      { ticketId: ticketIds[3] },
+      { ticketId: ticketGlobalIds[3] },
       { token: await tokenFor('patient-one') },
     );
     expect(other.data?.purchaseTicket.__typename).toBe('PurchaseTicketSuccess');
@@ -95,19 +93,9 @@ describe('safety rails', () => {
 });
 
 describe('production mode', () => {
-  let database: TestDatabase;
-  let api: TestApp;
+  const it = production;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    api = await startTestApp({ kind: 'real', databaseUrl: database.url, env: { NODE_ENV: 'production' } });
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await database?.drop();
-  });
-
-  it('has no introspection and no GraphiQL, and masks unexpected errors', async () => {
+  it('has no introspection and no GraphiQL, and masks unexpected errors', async ({ api }) => {
     const introspection = await api.gql('{ __schema { types { name } } }');
     expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
     const page = await api.app.yoga.fetch('http://flux.test/graphql', { headers: { accept: 'text/html' } });

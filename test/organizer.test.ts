@@ -1,7 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
-import { startTestApp, type TestApp, tokenFor } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { tokenFor } from './helpers/app.js';
+import type { TestDatabase } from './helpers/database.js';
+import { test } from './helpers/fixtures.js';
+
+/** An organizer's token. */
+const it = test.extend('organizer', () => tokenFor('org-1', { role: 'organizer' }));
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateEventInput!) {
@@ -21,24 +25,15 @@ const layout = (sections: unknown[]) => ({
   sections,
 });
 
+const eventCount = async (database: TestDatabase) =>
+  (await database.sql<{ n: number }[]>`select count(*)::int as n from events`)[0]?.n;
+
 describe('the organizer API', () => {
-  let database: TestDatabase;
-  let api: TestApp;
-  let organizer: string;
-  const eventCount = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from events`)[0]?.n;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    api = await startTestApp({ kind: 'real', databaseUrl: database.url });
-    organizer = await tokenFor('org-1', { role: 'organizer' });
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await database?.drop();
-  });
-
-  it('refuses createEvent, openSale and closeSale to customers and anonymous callers, writing nothing', async () => {
-    const before = await eventCount();
+  it('refuses createEvent, openSale and closeSale to customers and anonymous callers, writing nothing', async ({
+    api,
+    database,
+  }) => {
+    const before = await eventCount(database);
     const input = layout([{ name: 'A', rows: 1, seatsPerRow: 1, priceCents: 1 }]);
     const someEvent = encodeGlobalId('Event', '00000000-0000-4000-8000-000000000009');
     for (const [token, code] of [
@@ -56,11 +51,15 @@ describe('the organizer API', () => {
         expect(response.errors?.[0]?.extensions?.code).toBe(code);
       }
     }
-    expect(await eventCount()).toBe(before);
+    expect(await eventCount(database)).toBe(before);
   });
 
-  it('answers a bad layout with every problem at once, as InvalidInput, and writes nothing', async () => {
-    const before = await eventCount();
+  it('answers a bad layout with every problem at once, as InvalidInput, and writes nothing', async ({
+    api,
+    database,
+    organizer,
+  }) => {
+    const before = await eventCount(database);
     const response = await api.gql<{ createEvent: { __typename: string; problems: Array<{ path: string }> } }>(
       CREATE,
       {
@@ -82,10 +81,10 @@ describe('the organizer API', () => {
         'sections.1.seatsPerRow',
       ]),
     );
-    expect(await eventCount()).toBe(before);
+    expect(await eventCount(database)).toBe(before);
   });
 
-  it('lays out a 20,000-seat venue in one call, and opens and closes its sale', async () => {
+  it('lays out a 20,000-seat venue in one call, and opens and closes its sale', async ({ api, organizer }) => {
     const sections = ['North', 'East', 'South', 'West'].map((name, i) => ({
       name,
       rows: 100,

@@ -1,45 +1,35 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGlobalId } from '../src/graphql/global-id.js';
+import { describe, expect } from 'vitest';
 import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
-import { purchase, startTwoInstances, type TestApp, tokenFor } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { purchase, tokenFor } from './helpers/app.js';
+import type { TestDatabase } from './helpers/database.js';
+import { createEventWithTickets } from './helpers/events.js';
+import { test } from './helpers/fixtures.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
-import { createRuledEvent, purchaseMany } from './helpers/sales.js';
-import { TEST_REDIS_URL } from './helpers/services.js';
+import { purchaseMany } from './helpers/sales.js';
+
+/** Instance B for even attempts, A for odd ones. */
+const it = test.extend('via', ({ pair: [a, b] }) => {
+  return (i: number) => (i % 2 ? a : b);
+});
+
+const customerHolds = async (database: TestDatabase, customerId: string, eventId: string) => {
+  const [row] = await database.sql<{ n: number }[]>`
+    select count(*)::int as n from order_tickets ot join orders o on o.id = ot.order_id
+    where o.customer_id = ${customerId} and o.event_id = ${eventId} and ot.released_at is null`;
+  return row?.n ?? 0;
+};
 
 // Each rule under concurrency, through the API, on two instances sharing Postgres and Redis.
 describe('sales rules under concurrency (two instances, real Postgres and Redis)', () => {
-  let database: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-  let redis: Redis;
-  const via = (i: number) => (i % 2 ? a : b);
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    redis = new Redis(TEST_REDIS_URL);
-    [a, b] = await startTwoInstances(database.url);
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    redis?.disconnect();
-    await database?.drop();
-  });
-
-  const customerHolds = async (customerId: string, eventId: string) => {
-    const [row] = await database.sql<{ n: number }[]>`
-      select count(*)::int as n from order_tickets ot join orders o on o.id = ot.order_id
-      where o.customer_id = ${customerId} and o.event_id = ${eventId} and ot.released_at is null`;
-    return row?.n ?? 0;
-  };
-
-  it('overlapping multi-seat buyers never deadlock and never buy part of what they asked for', async () => {
-    const { eventId, ticketIds } = await createRuledEvent(a, { seats: 40 });
+  it('overlapping multi-seat buyers never deadlock and never buy part of what they asked for', async ({
+    pair: [a],
+    via,
+    database,
+  }) => {
+    const { eventId, ticketGlobalIds } = await createEventWithTickets(a, { seats: 40 });
     // 60 buyers each want 4 adjacent seats starting anywhere: their sets overlap heavily.
-    const wants = Array.from({ length: 60 }, (_, i) => ticketIds.slice((i * 7) % 37, ((i * 7) % 37) + 4));
+    const wants = Array.from({ length: 60 }, (_, i) => ticketGlobalIds.slice((i * 7) % 37, ((i * 7) % 37) + 4));
     const results = await Promise.all(wants.map((seats, i) => purchaseMany(via(i), `multi-${i}`, seats.reverse())));
     const wins = results.filter((r) => r.__typename === 'PurchaseTicketsSuccess');
     expect(wins.length).toBeGreaterThan(0);
@@ -58,45 +48,57 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
       from orders o join order_tickets ot on ot.order_id = o.id where o.event_id = ${eventId}`;
     expect(lines).toEqual({ orders: wins.length, lines: wins.length * 4 });
     // No lock is left behind by a refused buyer: every unsold seat can be bought now.
-    const unsold = ticketIds.filter((id) => !wins.some((w) => w.order?.tickets.some((t) => t.id === id)));
+    const unsold = ticketGlobalIds.filter((id) => !wins.some((w) => w.order?.tickets.some((t) => t.id === id)));
     const leftovers = await Promise.all(unsold.map((id, i) => purchase(via(i), `leftover-${i}`, id)));
     expect(leftovers.every((r) => r.__typename === 'PurchaseTicketSuccess')).toBe(true);
   });
 
-  it('one customer firing 20 purchases at 20 seats from two instances ends with exactly the limit of 4', async () => {
-    const { eventId, ticketIds } = await createRuledEvent(a, { seats: 20, perCustomerLimit: 4 });
-    const results = await Promise.all(ticketIds.map((id, i) => purchase(via(i), 'greedy', id)));
+  it('one customer firing 20 purchases at 20 seats from two instances ends with exactly the limit of 4', async ({
+    pair: [a],
+    via,
+    database,
+  }) => {
+    const { eventId, ticketGlobalIds } = await createEventWithTickets(a, { seats: 20, perCustomerLimit: 4 });
+    const results = await Promise.all(ticketGlobalIds.map((id, i) => purchase(via(i), 'greedy', id)));
     expect(results.filter((r) => r.__typename === 'PurchaseTicketSuccess')).toHaveLength(4);
     const refused = results.filter((r) => r.__typename !== 'PurchaseTicketSuccess');
     expect(refused).toHaveLength(16);
     for (const r of refused) expect(r.__typename).toBe('PurchaseLimitReached');
-    expect(await customerHolds('greedy', eventId)).toBe(4);
+    expect(await customerHolds(database, 'greedy', eventId)).toBe(4);
     const [counter] = await database.sql<{ tickets: number }[]>`
       select tickets from customer_event_tickets where customer_id = 'greedy' and event_id = ${eventId}`;
     expect(counter?.tickets).toBe(4);
     const won = new Set(results.flatMap((r) => r.order?.tickets.map((t) => t.id) ?? []));
-    const more = await purchaseMany(a, 'greedy', ticketIds.filter((id) => !won.has(id)).slice(0, 2));
+    const more = await purchaseMany(a, 'greedy', ticketGlobalIds.filter((id) => !won.has(id)).slice(0, 2));
     expect(more).toMatchObject({ __typename: 'PurchaseLimitReached', limit: 4 });
     await expectSaleInvariants(a.app.services.db);
   });
 
-  it('a limit refusal reports what the customer holds by then, and writes nothing, not even a customer row', async () => {
-    const { ticketIds } = await createRuledEvent(a, { seats: 12, perCustomerLimit: 4 });
-    const tooBig = await purchaseMany(b, 'too-big', ticketIds.slice(0, 5));
+  it('a limit refusal reports what the customer holds by then, and writes nothing, not even a customer row', async ({
+    pair: [a, b],
+    via,
+    database,
+  }) => {
+    const { ticketGlobalIds } = await createEventWithTickets(a, { seats: 12, perCustomerLimit: 4 });
+    const tooBig = await purchaseMany(b, 'too-big', ticketGlobalIds.slice(0, 5));
     expect(tooBig).toMatchObject({ __typename: 'PurchaseLimitReached', limit: 4, held: 0 });
     expect(await database.sql`select 1 from customers where id = 'too-big'`).toHaveLength(0);
 
     // Each refusal waited for (or followed) the purchases that filled the limit, so it sees all 4.
-    const results = await Promise.all(ticketIds.map((id, i) => purchaseMany(via(i), 'racer', [id])));
+    const results = await Promise.all(ticketGlobalIds.map((id, i) => purchaseMany(via(i), 'racer', [id])));
     const refused = results.filter((r) => r.__typename !== 'PurchaseTicketsSuccess');
     expect(refused).toHaveLength(8);
     for (const r of refused) expect(r).toMatchObject({ __typename: 'PurchaseLimitReached', limit: 4, held: 4 });
     await expectSaleInvariants(a.app.services.db);
   });
 
-  it('a retried idempotency key makes exactly one order, however the retries race', async () => {
-    const { ticketIds } = await createRuledEvent(a, { seats: 3 });
-    const seats = ticketIds.slice(0, 2);
+  it('a retried idempotency key makes exactly one order, however the retries race', async ({
+    pair: [a, b],
+    via,
+    database,
+  }) => {
+    const { ticketGlobalIds } = await createEventWithTickets(a, { seats: 3 });
+    const seats = ticketGlobalIds.slice(0, 2);
     const racing = await Promise.all(
       Array.from({ length: 10 }, (_, i) => purchaseMany(via(i), 'retrier', seats, 'order-attempt-1')),
     );
@@ -114,25 +116,30 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
     await expectSaleInvariants(a.app.services.db);
   });
 
-  it('a keyed buyer who loses a seat to someone else is refused at once, not after waiting for a twin', async () => {
-    const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 1 });
-    const held = await a.app.backends.lock.acquire(rawTicketIds[0] as string);
+  it('a keyed buyer who loses a seat to someone else is refused at once, not after waiting for a twin', async ({
+    pair: [a, b],
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 1 });
+    const seat = ticketGlobalIds[0] as string;
+    const held = await a.app.backends.lock.acquire(ticketIds[0] as string);
     const started = Date.now();
-    const refused = await purchaseMany(b, 'keyed-loser', [ticketIds[0] as string], 'my-first-try');
+    const refused = await purchaseMany(b, 'keyed-loser', [seat], 'my-first-try');
     // Only a twin with the same key is worth waiting for; the lock TTL here is 5,000 ms.
     expect(Date.now() - started).toBeLessThan(2500);
-    expect(refused.tickets).toEqual([{ ticketId: ticketIds[0], reason: 'LOCKED' }]);
+    expect(refused.tickets).toEqual([{ ticketId: seat, reason: 'LOCKED' }]);
     if (held.acquired) await a.app.backends.lock.release(held.lease);
-    expect((await purchaseMany(b, 'keyed-loser', [ticketIds[0] as string], 'my-first-try')).__typename).toBe(
-      'PurchaseTicketsSuccess',
-    );
+    expect((await purchaseMany(b, 'keyed-loser', [seat], 'my-first-try')).__typename).toBe('PurchaseTicketsSuccess');
   });
 
-  it('cancel, then buy again: the seat comes back, its sold mark is cleared, and the limit is freed', async () => {
-    const { eventId, ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 2, perCustomerLimit: 1 });
-    const bought = await purchase(a, 'canceller', ticketIds[0] as string);
+  it('cancel, then buy again: the seat comes back, its sold mark is cleared, and the limit is freed', async ({
+    pair: [a, b],
+    database,
+    redis,
+  }) => {
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 2, perCustomerLimit: 1 });
+    const bought = await purchase(a, 'canceller', ticketGlobalIds[0] as string);
     expect(bought.__typename).toBe('PurchaseTicketSuccess');
-    expect((await purchase(b, 'canceller', ticketIds[1] as string)).__typename).toBe('PurchaseLimitReached');
+    expect((await purchase(b, 'canceller', ticketGlobalIds[1] as string)).__typename).toBe('PurchaseLimitReached');
 
     const stranger = await b.gql<{ cancelOrder: { __typename: string } }>(
       'mutation($id: ID!) { cancelOrder(orderId: $id) { __typename } }',
@@ -148,19 +155,22 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
       { token: await tokenFor('canceller') },
     );
     expect(cancelled.data?.cancelOrder).toMatchObject({ order: { status: 'CANCELLED', tickets: [] } });
-    expect(await redis.get(ticketLockKey(a.redisPrefix, rawTicketIds[0] as string))).toBeNull();
-    expect(await customerHolds('canceller', eventId)).toBe(0);
+    expect(await redis.get(ticketLockKey(a.redisPrefix, ticketIds[0] as string))).toBeNull();
+    expect(await customerHolds(database, 'canceller', eventId)).toBe(0);
 
-    expect((await purchase(a, 'second-chance', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
-    expect((await purchase(b, 'canceller', ticketIds[1] as string)).__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(a, 'second-chance', ticketGlobalIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(b, 'canceller', ticketGlobalIds[1] as string)).__typename).toBe('PurchaseTicketSuccess');
     await expectSaleInvariants(a.app.services.db);
   });
 
-  it('a refused buyer who read SOLD just before a cancel cannot hide the returned seat behind a sold mark', async () => {
-    const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 1 });
-    const ticketId = rawTicketIds[0] as string;
+  it('a refused buyer who read SOLD just before a cancel cannot hide the returned seat behind a sold mark', async ({
+    pair: [a, b],
+    redis,
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 1 });
+    const ticketId = ticketIds[0] as string;
     const key = ticketLockKey(a.redisPrefix, ticketId);
-    const bought = await purchase(a, 'owner', ticketIds[0] as string);
+    const bought = await purchase(a, 'owner', ticketGlobalIds[0] as string);
     expect(bought.__typename).toBe('PurchaseTicketSuccess');
     // Redis lost the sold mark, so a late buyer gets the lock, is refused by Postgres (SOLD) and is
     // about to heal the mark with its lease (purchase.ts, the refused branch) when the owner cancels.
@@ -176,39 +186,38 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
 
     expect(await b.app.backends.lock.markSold(late.lease)).toBe(false);
     expect(await redis.get(key)).toBeNull();
-    expect((await purchase(b, 'next-in-line', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(b, 'next-in-line', ticketGlobalIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
     await expectSaleInvariants(a.app.services.db);
   });
 
-  it('before the window opens and after it closes, buyers get SaleNotOpen and SaleClosed, and no lock is taken', async () => {
+  it('before the window opens and after it closes, buyers get SaleNotOpen and SaleClosed, and no lock is taken', async ({
+    pair: [a, b],
+    redis,
+  }) => {
     const opensAt = new Date(Date.now() + 1500);
-    const { ticketIds, rawTicketIds } = await createRuledEvent(a, { seats: 3, saleOpensAt: opensAt });
-    const early = await purchaseMany(a, 'early-bird', [ticketIds[0] as string]);
+    const { eventGlobalId, ticketIds, ticketGlobalIds } = await createEventWithTickets(a, {
+      seats: 3,
+      saleOpensAt: opensAt,
+    });
+    const early = await purchaseMany(a, 'early-bird', [ticketGlobalIds[0] as string]);
     expect(early).toMatchObject({ __typename: 'SaleNotOpen', opensAt: opensAt.toISOString() });
-    expect(await redis.exists(ticketLockKey(a.redisPrefix, rawTicketIds[0] as string))).toBe(0);
+    expect(await redis.exists(ticketLockKey(a.redisPrefix, ticketIds[0] as string))).toBe(0);
 
     await sleep(opensAt.getTime() - Date.now() + 20);
-    expect((await purchase(a, 'early-bird', ticketIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
+    expect((await purchase(a, 'early-bird', ticketGlobalIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
 
     // Closing on instance A reaches instance B's cache at once.
-    expect((await purchase(b, 'warm', ticketIds[2] as string)).__typename).toBe('PurchaseTicketSuccess');
-    const eventId = encodeGlobalId(
-      'Event',
-      (
-        await database.sql<{ id: string }[]>`
-      select event_id as id from tickets where id = ${rawTicketIds[1] as string}`
-      )[0]?.id ?? '',
-    );
+    expect((await purchase(b, 'warm', ticketGlobalIds[2] as string)).__typename).toBe('PurchaseTicketSuccess');
     const closed = await a.gql<{ closeSale: { event: { saleClosesAt: string; onSale: boolean } } }>(
       'mutation($id: ID!) { closeSale(eventId: $id) { ... on CloseSaleSuccess { event { saleClosesAt onSale } } } }',
-      { id: eventId },
+      { id: eventGlobalId },
       { token: await tokenFor('boss', { role: 'organizer' }) },
     );
     expect(closed.data?.closeSale.event.onSale).toBe(false);
     await sleep(50);
-    const late = await purchase(b, 'latecomer', ticketIds[1] as string);
+    const late = await purchase(b, 'latecomer', ticketGlobalIds[1] as string);
     expect(late).toMatchObject({ __typename: 'SaleClosed' });
-    expect(await redis.exists(ticketLockKey(a.redisPrefix, rawTicketIds[1] as string))).toBe(0);
+    expect(await redis.exists(ticketLockKey(a.redisPrefix, ticketIds[1] as string))).toBe(0);
     await expectSaleInvariants(a.app.services.db);
   });
 });

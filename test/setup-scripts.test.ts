@@ -2,30 +2,29 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { test as base, describe, expect } from 'vitest';
 import { seedDemoEvent } from '../src/catalog/demo.js';
-import { createDatabase, type Database } from '../src/db/client.js';
+import { createDatabase } from '../src/db/client.js';
 import { migrateUrl } from '../src/db/migrate.js';
 import { databaseUrl, PG_ADMIN_URL } from './helpers/services.js';
 
 const run = promisify(execFile);
 
-describe('migrations, seed and the schema file', () => {
+/** The URL of an empty database (not a clone of the migrated template): migrations start from nothing. */
+// biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
+const it = base.extend('url', { scope: 'file' }, async ({}, { onCleanup }) => {
   const name = `flux_test_blank_${randomBytes(4).toString('hex')}`;
-  const url = databaseUrl(name);
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
-  let database: Database;
-
-  beforeAll(async () => {
-    await admin.unsafe(`create database ${name}`);
-  });
-  afterAll(async () => {
-    await database?.close();
+  await admin.unsafe(`create database ${name}`);
+  onCleanup(async () => {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
   });
+  return databaseUrl(name);
+});
 
-  it('four instances migrating an empty database at once apply each migration exactly once', async () => {
+describe('migrations, seed and the schema file', () => {
+  it('four instances migrating an empty database at once apply each migration exactly once', async ({ url }) => {
     await Promise.all([migrateUrl(url), migrateUrl(url), migrateUrl(url), migrateUrl(url)]);
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
@@ -37,8 +36,12 @@ describe('migrations, seed and the schema file', () => {
     }
   });
 
-  it('seeds a demo event of at least 500 seats in several sections, and a second seed duplicates nothing', async () => {
-    database = await createDatabase({ url, poolSize: 2 });
+  it('seeds a demo event of at least 500 seats in several sections, and a second seed duplicates nothing', async ({
+    url,
+    onTestFinished,
+  }) => {
+    const database = await createDatabase({ url, poolSize: 2 });
+    onTestFinished(() => database.close());
     const first = await seedDemoEvent(database.db);
     const second = await seedDemoEvent(database.db);
     expect(first.ticketsCreated).toBeGreaterThanOrEqual(500);

@@ -1,15 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueRedisPrefix } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { subscribeSse, subscribeWs, wsClient } from './helpers/live.js';
 import { signalGroup, startServer } from './helpers/process.js';
 import { TEST_JWT_SECRET, TEST_REDIS_URL } from './helpers/services.js';
-
-const databases: TestDatabase[] = [];
-afterAll(async () => {
-  for (const database of databases) await database.drop();
-});
 
 const post = async (url: string, query: string, token?: string) => {
   const response = await fetch(url, {
@@ -54,13 +49,17 @@ describe('the newcomer path', () => {
 });
 
 describe.each(['embedded', 'real'] as const)('SIGTERM on the %s backend', (kind) => {
-  it('closes HTTP and WebSocket clients and its connections, and exits 0 within a few seconds', async () => {
+  it('closes HTTP and WebSocket clients and its connections, and exits 0 within a few seconds', async ({
+    onTestFinished,
+  }) => {
     const redisPrefix = uniqueRedisPrefix();
     const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET };
+    // Only the real backend needs a database, so this test makes its own rather than use a fixture's.
     let database: TestDatabase | undefined;
     if (kind === 'real') {
-      database = await createTestDatabase();
-      databases.push(database);
+      const created = await createTestDatabase();
+      onTestFinished(() => created.drop());
+      database = created;
       Object.assign(env, {
         DATABASE_URL: database.url,
         REDIS_URL: TEST_REDIS_URL,

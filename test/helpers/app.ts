@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
 import { type App, createApp } from '../../src/app.js';
 import { signToken } from '../../src/auth/tokens.js';
-import { createEvent, type SectionLayout } from '../../src/catalog/events.js';
+import type { SectionLayout } from '../../src/catalog/events.js';
 import { loadConfig } from '../../src/config.js';
-import { ticketsTable } from '../../src/db/schema.js';
-import { encodeGlobalId, ticketGlobalId } from '../../src/graphql/global-id.js';
 import { silentLogger } from '../../src/logger.js';
 import type { PurchaseHooks } from '../../src/sales/locked-sale.js';
+import { createEventWithTickets } from './events.js';
 import { TEST_JWT_SECRET, TEST_REDIS_URL } from './services.js';
 
 /** `real` is Postgres + Redis on loopback; `embedded` is PGlite + the in-process lock and pub/sub. */
@@ -31,7 +29,7 @@ export interface TestApp {
   ): Promise<GraphQLResponse<T>>;
   /** Statements this instance has sent to its database so far. */
   queries(): number;
-  /** Listens on a free loopback port (for WebSocket and SSE clients) and returns its URL. */
+  /** Listens on a free loopback port (for WebSocket and SSE clients) and returns its URL; again, the same URL. */
   listen(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -47,18 +45,30 @@ export interface TestAppOptions {
   env?: Record<string, string>;
 }
 
+/** How a test configures an instance, besides its backend, database and Redis key space. */
+export type AppSettings = Pick<TestAppOptions, 'lockTtlMs' | 'hooks' | 'env'>;
+
 /** A key prefix no other test uses, so tests share Redis without sharing state. */
 export function uniqueRedisPrefix(): string {
   return `flux-test:${randomBytes(5).toString('hex')}:`;
 }
 
-/** Two instances on one database and one Redis key space, as two servers behind a balancer. */
-export async function startTwoInstances(databaseUrl: string): Promise<[TestApp, TestApp]> {
+/**
+ * Two instances on one database and one Redis key space, as two servers behind a balancer; `settings`
+ * configures each (a fault drill pauses one of them, say).
+ */
+export async function startTwoInstances(
+  databaseUrl: string,
+  settings: [AppSettings, AppSettings] = [{}, {}],
+): Promise<[TestApp, TestApp]> {
   const redisPrefix = uniqueRedisPrefix();
-  return [
-    await startTestApp({ kind: 'real', databaseUrl, redisPrefix }),
-    await startTestApp({ kind: 'real', databaseUrl, redisPrefix }),
-  ];
+  const first = await startTestApp({ ...settings[0], kind: 'real', databaseUrl, redisPrefix });
+  try {
+    return [first, await startTestApp({ ...settings[1], kind: 'real', databaseUrl, redisPrefix })];
+  } catch (error) {
+    await first.stop();
+    throw error;
+  }
 }
 
 /** Starts an app instance on the chosen backend with the real config path. */
@@ -83,6 +93,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     env.DATABASE_POOL_SIZE = '10';
   }
   const app = await createApp({ config: loadConfig(env), logger: silentLogger, hooks: options.hooks });
+  let listening: Promise<string> | undefined;
   return {
     app,
     kind: options.kind,
@@ -98,7 +109,10 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
       return { ...body, status: response.status } as GraphQLResponse<never>;
     },
     queries: () => app.backends.database.stats.queries,
-    listen: async () => (await app.start()).url,
+    listen: () => {
+      listening ??= app.start().then(({ url }) => url);
+      return listening;
+    },
     stop: () => app.stop(),
   };
 }
@@ -108,30 +122,17 @@ export function tokenFor(sub: string, options: { role?: 'customer' | 'organizer'
   return signToken(TEST_JWT_SECRET, { sub, role: options.role }, options.expiresIn ?? '1h');
 }
 
-/** Creates an event with one section of `seats` seats and returns its global ids. */
+/**
+ * @deprecated Use {@link createEventWithTickets}, which names both forms of every id. This one
+ * answers GraphQL ids under `eventId` and `ticketIds`; it stays for test/holds.test.ts until that
+ * file moves over.
+ */
 export async function createTestEvent(
   app: App,
   options: { seats: number; priceCents?: number; sections?: SectionLayout[] },
 ): Promise<{ eventId: string; ticketIds: string[]; rawTicketIds: string[] }> {
-  const sections = options.sections ?? [
-    { name: 'Main', rows: ['A'], seatsPerRow: options.seats, priceCents: options.priceCents ?? 5000 },
-  ];
-  const { eventId } = await createEvent(app.services.db, {
-    name: 'Test Night',
-    venue: 'Test Hall',
-    startsAt: new Date('2030-01-01T20:00:00Z'),
-    sections,
-  });
-  const tickets = await app.services.db
-    .select({ id: ticketsTable.id, eventId: ticketsTable.eventId })
-    .from(ticketsTable)
-    .where(eq(ticketsTable.eventId, eventId))
-    .orderBy(asc(ticketsTable.position));
-  return {
-    eventId: encodeGlobalId('Event', eventId),
-    ticketIds: tickets.map((t) => ticketGlobalId(t)),
-    rawTicketIds: tickets.map((t) => t.id),
-  };
+  const event = await createEventWithTickets({ app }, options);
+  return { eventId: event.eventGlobalId, ticketIds: event.ticketGlobalIds, rawTicketIds: event.ticketIds };
 }
 
 /** The purchase mutation as a client would send it. */

@@ -1,7 +1,6 @@
-import { createEvent, type NewEvent } from '../../src/catalog/events.js';
-import { ticketGlobalId } from '../../src/graphql/global-id.js';
-import type { TestApp } from './app.js';
-import { tokenFor } from './app.js';
+import type { NewEvent } from '../../src/catalog/events.js';
+import { type TestApp, tokenFor } from './app.js';
+import { createEventWithTickets } from './events.js';
 
 /** The multi-seat purchase as a client sends it. */
 export const PURCHASE_MANY = /* GraphQL */ `
@@ -40,19 +39,12 @@ export async function purchaseMany(api: TestApp, sub: string, ticketIds: string[
   return response.data.purchaseTickets;
 }
 
-/** Creates an event with sale rules straight through the domain service; returns raw and global ids. */
+/**
+ * @deprecated Use {@link createEventWithTickets}, which names both forms of every id. This one
+ * answers the database id under `eventId` but GraphQL ids under `ticketIds`; it stays for
+ * test/holds.test.ts until that file moves over.
+ */
 export async function createRuledEvent(api: TestApp, rules: Partial<NewEvent> & { seats: number }) {
-  const { seats, ...rest } = rules;
-  const { eventId } = await createEvent(api.app.services.db, {
-    name: 'Ruled Night',
-    venue: 'Rule Hall',
-    startsAt: new Date(Date.now() + 86_400_000),
-    sections: [{ name: 'Main', rows: 1, seatsPerRow: seats, priceCents: 1000 }],
-    ...rest,
-  });
-  const rows = await api.app.services.db.query.ticketsTable.findMany({
-    where: (t, { eq }) => eq(t.eventId, eventId),
-    orderBy: (t, { asc }) => asc(t.position),
-  });
-  return { eventId, ticketIds: rows.map((row) => ticketGlobalId(row)), rawTicketIds: rows.map((row) => row.id) };
+  const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(api, { priceCents: 1000, ...rules });
+  return { eventId, ticketIds: ticketGlobalIds, rawTicketIds: ticketIds };
 }
