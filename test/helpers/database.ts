@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { databaseUrl, PG_ADMIN_URL, TEMPLATE_DATABASE } from './services.js';
+import { inject } from 'vitest';
+import { databaseUrl, PG_ADMIN_URL } from './services.js';
 
 /** A fresh, migrated database of its own, and a raw SQL client for assertions. */
 export interface TestDatabase {
@@ -10,12 +11,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Clones the migrated template into a new database; drop it in afterAll. */
+/** Clones this run's migrated template into a new database; the `database` fixture drops it after the file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `flux_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE}`);
+    await admin.unsafe(`create database ${name} template ${inject('templateDatabase')}`);
   } finally {
     await admin.end();
   }
