@@ -6,6 +6,7 @@ import { type ServerProcess, type ServerSpec, stopServers } from './processes.js
 import { deleteKeys } from './redis-stats.js';
 import type { SalePlan, Venue } from './scenarios/scenario.js';
 import { REDIS_URL } from './services.js';
+import type { StatementCounter } from './statement-counter.js';
 import type { WarmUpTarget } from './warm-up.js';
 
 /** What every contender of one invocation shares. */
@@ -29,6 +30,8 @@ export interface ContenderRun {
   redis: Redis | null;
   /** Null for the floor, which has no database. */
   database: LoadDatabase | null;
+  /** The servers' way to the database when the plan counts statements (SalePlan.countStatements). */
+  statements: StatementCounter | null;
   sale: SeededSale;
   venue: Venue;
   /** Seats of the warm-up event, a group per server (the calibration instance's first). */
@@ -51,6 +54,7 @@ export function newRun(ctx: RunContext, contender: Contender): ContenderRun {
     prefix: `flux-load:${ctx.runId}:${contender}:`,
     redis: null,
     database: null,
+    statements: null,
     sale: empty,
     venue: { ticketIds: [], ticketGlobalIds: [], rowLengths: [] },
     warmUpSale: { eventId: null, ticketGlobalIds: [] },
@@ -65,6 +69,8 @@ export function newRun(ctx: RunContext, contender: Contender): ContenderRun {
 export async function cleanUp(run: ContenderRun): Promise<void> {
   const { keep } = run.ctx.options;
   await stopServers(run.servers);
+  await run.statements?.close();
+  run.statements = null;
   if (run.database && !keep) await run.database.drop();
   if (run.redis) {
     if (!keep) await deleteKeys(run.redis, run.prefix);
@@ -75,7 +81,7 @@ export async function cleanUp(run: ContenderRun): Promise<void> {
 
 /** The compiled server a contender runs (compile.ts), and its environment. */
 export function serverSpec(run: ContenderRun): ServerSpec {
-  const { options, jwtSecret, runId } = run.ctx;
+  const { options, plan, jwtSecret, runId } = run.ctx;
   const common = { NODE_ENV: 'production', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
   if (!run.database) return { script: FLOOR_SCRIPT, env: common, cpuProfDir };
@@ -84,7 +90,7 @@ export function serverSpec(run: ContenderRun): ServerSpec {
     cpuProfDir,
     env: {
       ...common,
-      DATABASE_URL: run.database.url,
+      DATABASE_URL: run.statements?.url ?? run.database.url,
       DATABASE_POOL_SIZE: String(options.dbPoolSize),
       JWT_SECRET: jwtSecret,
       SEED_DEMO: 'false',
@@ -95,6 +101,7 @@ export function serverSpec(run: ContenderRun): ServerSpec {
       // Every subscriber of a live run connects from the generator's one address.
       WS_MAX_CONNECTIONS_PER_ADDRESS: '100000',
       LOCK_TTL_MS: String(options.lockTtlMs),
+      ...plan.serverEnv,
     },
   };
 }

@@ -71,12 +71,17 @@ export function venueRows(seats: number): number[] {
 
 /**
  * Seeds the sale through `createEvent`, as an organizer would, and reads back its ticket ids.
- * `perCustomerLimit` is the event's own (null, the default, is none).
+ * `perCustomerLimit` is the event's own (null, the default, is none); so is `holdMinutes` (null:
+ * the servers' `HOLD_TTL_MS`).
  */
 export async function seedSale(
   url: string,
   seats: number,
-  { name = 'Flash sale', perCustomerLimit = null }: { name?: string; perCustomerLimit?: number | null } = {},
+  {
+    name = 'Flash sale',
+    perCustomerLimit = null,
+    holdMinutes = null,
+  }: { name?: string; perCustomerLimit?: number | null; holdMinutes?: number | null } = {},
 ): Promise<SeededSale> {
   const database = await createDatabase({ url, poolSize: 2 });
   try {
@@ -85,6 +90,7 @@ export async function seedSale(
       venue: 'Load Test Arena',
       startsAt: new Date(Date.now() + 30 * 24 * 3600 * 1000),
       perCustomerLimit,
+      holdMinutes,
       sections: venueLayout(seats),
     });
     const tickets = await database.db

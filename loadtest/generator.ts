@@ -84,7 +84,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const eluBefore = performance.eventLoopUtilization();
   const t0 = performance.now();
 
-  const settle = (index: number, scheduledAt: number, sentAt: number, outcome: Outcome) => {
+  const settle = (index: number, authorization: string, scheduledAt: number, sentAt: number, outcome: Outcome) => {
     const now = performance.now();
     inFlight--;
     completed++;
@@ -92,7 +92,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     window.attempts++;
     fromSchedule.record(outcome.kind, now - scheduledAt);
     fromSend.record(outcome.kind, now - sentAt);
-    target.observe(index, outcome);
+    target.observe(index, outcome, authorization);
     if (outcome.kind === 'win') {
       wins++;
       window.wins++;
@@ -117,8 +117,10 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const sentAt = performance.now();
     if (scheduledAt !== undefined) lag.record(sentAt - scheduledAt);
     const due = scheduledAt ?? sentAt;
-    if (!pool) return Promise.resolve(settle(index, due, sentAt, { kind: 'error', error: 'no pool' }));
-    return sendPurchase(pool, authorization, body).then((outcome) => settle(index, due, sentAt, outcome));
+    if (!pool) return Promise.resolve(settle(index, authorization, due, sentAt, { kind: 'error', error: 'no pool' }));
+    return sendPurchase(pool, authorization, body).then((outcome) =>
+      settle(index, authorization, due, sentAt, outcome),
+    );
   };
 
   const progress = setInterval(() => {

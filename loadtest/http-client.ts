@@ -31,17 +31,19 @@ interface PurchaseResult {
   __typename?: string;
   reason?: string;
   order?: { id?: string };
+  hold?: { id?: string; expiresAt?: string };
   tickets?: Array<{ ticketId?: string; reason?: string }>;
 }
 
 interface GraphQLReply {
-  data?: { purchaseTicket?: PurchaseResult; purchaseTickets?: PurchaseResult } | null;
+  data?: { purchaseTicket?: PurchaseResult; purchaseTickets?: PurchaseResult; holdSeats?: PurchaseResult } | null;
   errors?: Array<{ message?: string; extensions?: { code?: string } }>;
 }
 
 /**
- * A multi-seat answer: the order, or a refusal counted by `__typename` (TicketsUnavailable also by
- * the distinct reasons it named, e.g. `TicketsUnavailable:LOCKED+SOLD`) carrying the seats it named.
+ * A multi-seat answer (or a hold's): the order (the hold), or a refusal counted by `__typename`
+ * (TicketsUnavailable also by the distinct reasons it named, e.g. `TicketsUnavailable:LOCKED+SOLD`)
+ * carrying the seats it named.
  */
 function classifyGroup(result: PurchaseResult): Outcome {
   switch (result.__typename) {
@@ -49,18 +51,20 @@ function classifyGroup(result: PurchaseResult): Outcome {
       return { kind: 'error', error: 'unexpected empty result' };
     case 'PurchaseTicketsSuccess':
       return { kind: 'win', orderId: result.order?.id };
+    case 'HoldSeatsSuccess':
+      return { kind: 'win', hold: { id: result.hold?.id ?? '', expiresAt: result.hold?.expiresAt ?? '' } };
     case 'TicketsUnavailable': {
       const unavailable = (result.tickets ?? []).map((t) => ({ ticketId: t.ticketId ?? '', reason: t.reason ?? '' }));
       const reasons = [...new Set(unavailable.map((t) => t.reason))].sort().join('+');
       return { kind: 'reject', reason: `TicketsUnavailable:${reasons || 'none named'}`, unavailable };
     }
     default:
-      // NotFound, PurchaseLimitReached, SaleNotOpen, SaleClosed: the union's expected failures.
+      // NotFound, PurchaseLimitReached, SaleNotOpen, SaleClosed, InvalidInput: the union's expected failures.
       return { kind: 'reject', reason: result.__typename };
   }
 }
 
-/** Classifies a purchase reply: a win, an expected refusal (by reason), or an error (by kind). */
+/** Classifies a purchase (or hold) reply: a win, an expected refusal (by reason), or an error (by kind). */
 export function classify(statusCode: number, text: string): Outcome {
   let reply: GraphQLReply;
   try {
@@ -71,7 +75,7 @@ export function classify(statusCode: number, text: string): Outcome {
   const first = reply.errors?.[0];
   if (first) return { kind: 'error', error: `GraphQL ${first.extensions?.code ?? first.message ?? 'error'}` };
   if (statusCode !== 200) return { kind: 'error', error: `HTTP ${statusCode}` };
-  const group = reply.data?.purchaseTickets;
+  const group = reply.data?.purchaseTickets ?? reply.data?.holdSeats;
   if (group) return classifyGroup(group);
   const result = reply.data?.purchaseTicket;
   switch (result?.__typename) {

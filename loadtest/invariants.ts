@@ -21,6 +21,11 @@ export interface Expected {
   unanswered: number;
   /** Seats in each order: 1, or a group's size (an order is then the group). */
   seatsPerOrder: number;
+  /**
+   * Seats the wins took, where orders differ in size (a hold's seats): checked as a group's are,
+   * against the sum rather than wins × seatsPerOrder.
+   */
+  seats?: number | undefined;
   /** The scenario's own checks (SaleRun.checks), run on the same connection after these. */
   checks?: ((sql: postgres.Sql, eventId: string) => Promise<InvariantResult[]>) | undefined;
 }
@@ -35,7 +40,7 @@ export interface Expected {
 export async function checkInvariants(
   url: string,
   eventId: string,
-  { wins, unanswered, seatsPerOrder, checks }: Expected,
+  { wins, unanswered, seatsPerOrder, seats, checks }: Expected,
 ): Promise<{ results: InvariantResult[]; counts: SaleCounts }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -59,10 +64,10 @@ export async function checkInvariants(
     const sold = counts?.sold ?? 0;
     const orders = counts?.orders ?? 0;
     const liveLines = counts?.lines ?? 0;
-    const grouped = seatsPerOrder > 1;
+    const grouped = seatsPerOrder > 1 || seats !== undefined;
     const own = checks ? await checks(sql, eventId) : [];
     const ordersMatch = grouped ? liveLines === sold : orders === sold;
-    const soldIsWins = grouped ? orders === wins && sold === wins * seatsPerOrder : sold === wins;
+    const soldIsWins = grouped ? orders === wins && sold === (seats ?? wins * seatsPerOrder) : sold === wins;
     const results: InvariantResult[] = [
       {
         name: 'no ticket sold twice',
@@ -81,7 +86,7 @@ export async function checkInvariants(
       {
         name: 'sold count equals wins',
         pass: soldIsWins,
-        detail: `${sold} sold in SQL${grouped ? ` in ${orders} orders of ${seatsPerOrder}` : ''}, ${wins} wins seen by the generator${
+        detail: `${sold} sold in SQL${grouped ? ` in ${orders} orders${seats === undefined ? ` of ${seatsPerOrder}` : ''}` : ''}, ${wins} wins seen by the generator${seats === undefined ? '' : ` (${seats} seats)`}${
           unanswered > 0 ? `; ${unanswered} attempts got no answer (errors), and a buyer who got none may have won` : ''
         }`,
       },

@@ -35,7 +35,8 @@ const ERRORS = Buffer.from('"errors"');
 const STAMP = Buffer.from('"statusChangedAt":"');
 const QUOTE = 0x22;
 
-interface SubscriberEvents {
+/** What one subscriber reports (openSubscriber). */
+export interface SubscriberEvents {
   /** The first `next` message, parsed in full (it proves the subscription). */
   first(result: { data?: AvailabilityMessage; errors?: unknown }): void;
   /** Each later `next` message as it came off the socket, unparsed. */
@@ -48,9 +49,9 @@ interface SubscriberEvents {
  * and validates every message as JSON, and with 1,000 subscribers of a seat rush (~27 KB per batch,
  * ~9 batches a second each) that parse was the generator's largest cost (12 % of its profile) on the
  * same two cores as the servers. This one parses the handshake, the first result and anything with
- * "errors" in full, and hands other `next` messages on as bytes.
+ * "errors" in full, and hands other `next` messages on as bytes. Returns its closer.
  */
-function openSubscriber(url: string, query: string, variables: object, on: SubscriberEvents): () => void {
+export function openSubscriber(url: string, query: string, variables: object, on: SubscriberEvents): () => void {
   const socket = new WebSocket(url, 'graphql-transport-ws', { skipUTF8Validation: true });
   let closing = false;
   let first = true;

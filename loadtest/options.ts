@@ -155,6 +155,12 @@ export function parseLoadOptions(argv: string[]): Invocation {
       : [contender(v.strategy ?? 'redis-lock')];
   if (command === 'live' && contenders.includes('floor'))
     throw new Error('live: the floor server has no subscriptions');
+  const { runsOn } = plan;
+  const refused = runsOn ? contenders.filter((c) => !(runsOn.strategies as readonly string[]).includes(c)) : [];
+  if (runsOn && refused.length > 0)
+    throw new Error(
+      `${scenario.name} runs on ${runsOn.strategies.join(', ')} only, not ${refused.join(', ')}: ${runsOn.why}`,
+    );
   const options: LoadOptions = {
     command,
     scenario: scenario.name,

@@ -21,7 +21,7 @@ export interface Report {
 }
 
 /** What rendering a report needs beyond its data: the scenario's own lines. */
-type Scenario = Pick<SalePlan, 'label' | 'reportLines'>;
+type Scenario = Pick<SalePlan, 'label' | 'reportLines' | 'consoleLines'>;
 
 const lat = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p95} / ${s.p99} / ${s.max}`);
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -142,9 +142,9 @@ export async function writeReport(outDir: string, report: Report, scenario: Scen
 
 /**
  * A compact console summary per contender: one line of counts, then its latency from schedule and
- * from actual send side by side, and the generator's lag.
+ * from actual send side by side, the generator's lag, and the scenario's own lines.
  */
-export function summaryLines(report: Report): string[] {
+export function summaryLines(report: Report, scenario?: Pick<Scenario, 'consoleLines'>): string[] {
   const p50p99 = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50}/${s.p99}`);
   return report.results.flatMap((r) => {
     const { fromSchedule, fromSend } = r.load.latency;
@@ -155,6 +155,7 @@ export function summaryLines(report: Report): string[] {
       `${''.padEnd(15)}   rejections         ${p50p99(fromSchedule.rejects).padEnd(15)} ${p50p99(fromSend.rejects)}`,
       `${''.padEnd(15)}   wins               ${p50p99(fromSchedule.wins).padEnd(15)} ${p50p99(fromSend.wins)}`,
       `${''.padEnd(15)} generator lag p50/p99/max ${lagText(r.load.sendLag).replaceAll(' ', '')} ms`,
+      ...(scenario?.consoleLines?.(r) ?? []).map((line) => `${''.padEnd(15)} ${line}`),
     ];
   });
 }

@@ -20,6 +20,7 @@ import { formatTick } from './progress.js';
 import { commandCounts, commandDelta, lockedSeats } from './redis-stats.js';
 import type { SaleRun } from './scenarios/scenario.js';
 import { connectRedis, sleep } from './services.js';
+import { startStatementCounter } from './statement-counter.js';
 import { warmUp } from './warm-up.js';
 
 /** What the load phase measured, and the run's handles the later phases need. */
@@ -61,7 +62,11 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
   }
 }
 
-/** Phase 1: a fresh migrated database with the sale and a warm-up event seeded (the floor: synthetic ids). */
+/**
+ * Phase 1: a fresh migrated database with the sale and a warm-up event seeded (the floor: synthetic
+ * ids). The warm-up event's holds last an hour, so a warm-up hold outlasts the warm-up. A plan that
+ * counts statements gets its counting proxy in front of the database here.
+ */
 async function prepareDatabase(run: ContenderRun): Promise<void> {
   const { options, plan, runId } = run.ctx;
   run.redis = await connectRedis();
@@ -74,7 +79,8 @@ async function prepareDatabase(run: ContenderRun): Promise<void> {
     const database = await createLoadDatabase(`${runId}_${run.contender}`);
     run.database = database;
     run.sale = await seedSale(database.url, plan.seats, { perCustomerLimit: plan.perCustomerLimit });
-    run.warmUpSale = await seedSale(database.url, warmUpSeats, { name: 'Warm-up' });
+    run.warmUpSale = await seedSale(database.url, warmUpSeats, { name: 'Warm-up', holdMinutes: 60 });
+    if (plan.countStatements) run.statements = await startStatementCounter(database.url);
   }
   run.venue = {
     ticketIds: run.sale.ticketIds,
@@ -117,7 +123,11 @@ async function warmUpServers(run: ContenderRun): Promise<void> {
   await warmUp(warmUpTargets(run, run.servers, 1), authorizations, options.warmUp, plan.bodyOf);
 }
 
-/** Phase 4: subscribers (live) watching, the generator drives the sale; CPU and Redis counted around it. */
+/**
+ * Phase 4: the scenario's own start (SaleRun.begin), subscribers (live) watching, the generator
+ * drives the sale, CPU and Redis counted around it; then the scenario's own follow-ups to their end
+ * (SaleRun.end), with the servers still up.
+ */
 async function offerLoad(run: ContenderRun): Promise<Loaded> {
   const { options, plan, authorizations } = run.ctx;
   const { servers, redis, database } = run;
@@ -125,8 +135,15 @@ async function offerLoad(run: ContenderRun): Promise<Loaded> {
   const urls = servers.map((s) => s.url);
   const connections =
     options.shape.kind === 'open' ? options.httpConnections : Math.ceil(options.shape.connections / servers.length);
-  const clients = openClients(urls, connections);
   const saleRun = plan.start(run.venue);
+  await saleRun.begin?.({
+    options,
+    urls,
+    eventGlobalId: run.sale.eventGlobalId,
+    authorizations,
+    statements: run.statements,
+  });
+  const clients = openClients(urls, connections);
   const subscribers =
     options.subscribers > 0 && database
       ? await startSubscribers(urls, run.sale.eventGlobalId, options.subscribers)
@@ -150,6 +167,7 @@ async function offerLoad(run: ContenderRun): Promise<Loaded> {
     cpu = await census.stop();
     await clients.close();
   }
+  await saleRun.end?.();
   const redisCommands = commandDelta(redisBefore, await commandCounts(redis));
   const seatsLocked = database ? await lockedSeats(redis, run.prefix, run.sale.ticketIds) : null;
   return { load, cpu, saleRun, subscribers, redisCommands, lockedSeats: seatsLocked };
@@ -175,7 +193,8 @@ async function drain(
   const raw = after.transactions - before.transactions;
   const connectionsOpened = after.sessions - before.sessions - startup.sessions * instances;
   const transactions = raw - startup.transactions * instances - TRANSACTIONS_PER_CONNECTION * connectionsOpened;
-  const { completed, wins } = loaded.load;
+  const { completed } = loaded.load;
+  const { orders: wins } = bought(run, loaded);
   return {
     live,
     pg: {
@@ -189,18 +208,31 @@ async function drain(
   };
 }
 
+/** What buyers saw bought: the scenario's own count (SaleRun.bought), or the load's wins. */
+function bought(run: ContenderRun, { load, saleRun }: Loaded): { orders: number; seats: number; unanswered: number } {
+  return (
+    saleRun.bought?.() ?? {
+      orders: load.wins,
+      seats: load.wins * run.ctx.plan.seatsPerPurchase,
+      unanswered: sum(load.errors),
+    }
+  );
+}
+
 /** Phase 6: the invariants in SQL, the scenario's own after the common ones; the floor has none. */
 async function checkSaleInvariants(
   run: ContenderRun,
-  { load, saleRun }: Loaded,
+  loaded: Loaded,
 ): Promise<{ invariants: InvariantResult[] | null; sold: number; orders: number }> {
   const { seatsPerPurchase } = run.ctx.plan;
-  if (!run.database) return { invariants: null, sold: load.wins * seatsPerPurchase, orders: load.wins };
+  const seen = bought(run, loaded);
+  if (!run.database) return { invariants: null, sold: seen.seats, orders: seen.orders };
   const checked = await checkInvariants(run.database.url, run.sale.eventId, {
-    wins: load.wins,
-    unanswered: sum(load.errors),
+    wins: seen.orders,
+    unanswered: seen.unanswered,
     seatsPerOrder: seatsPerPurchase,
-    checks: saleRun.checks,
+    seats: loaded.saleRun.bought ? seen.seats : undefined,
+    checks: loaded.saleRun.checks,
   });
   return { invariants: checked.results, sold: checked.counts.sold, orders: checked.counts.orders };
 }

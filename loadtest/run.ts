@@ -83,9 +83,12 @@ async function main(argv: string[]): Promise<number> {
   };
   const files = await writeReport(options.outDir, report, plan);
   console.log(
-    ['', ...summaryLines(report), '', ...goals.map((g) => `${g.verdict.padEnd(6)} ${g.goal}: ${g.evidence}`)].join(
-      '\n',
-    ),
+    [
+      '',
+      ...summaryLines(report, plan),
+      '',
+      ...goals.map((g) => `${g.verdict.padEnd(6)} ${g.goal}: ${g.evidence}`),
+    ].join('\n'),
   );
   console.log(`\ninvariants: ${passed ? 'PASS' : 'FAIL'}\nwrote ${files.join(', ')}`);
   return passed ? 0 : 1;

@@ -8,11 +8,12 @@ export interface UnavailableSeat {
 }
 
 /**
- * What an attempt came to, as the generator saw it. A multi-seat win carries its order's id and a
- * multi-seat refusal the seats it named, so the target can learn which seats are sold.
+ * What an attempt came to, as the generator saw it. A multi-seat win carries its order's id, a hold
+ * its hold's id and expiry, and a multi-seat (or hold) refusal the seats it named, so the target can
+ * learn which seats are taken.
  */
 export type Outcome =
-  | { kind: 'win'; orderId?: string }
+  | { kind: 'win'; orderId?: string; hold?: { id: string; expiresAt: string } }
   | { kind: 'reject'; reason: string; unavailable?: readonly UnavailableSeat[] }
   | { kind: 'error'; error: string };
 
@@ -20,7 +21,8 @@ export type Outcome =
 export interface Target {
   /** A ticket index, or -1 when there is nothing left worth trying (every seat seen sold). */
   next(): number;
-  observe(index: number, outcome: Outcome): void;
+  /** What the attempt for `index` came to; `authorization` is the buyer's header it was sent with. */
+  observe(index: number, outcome: Outcome, authorization: string): void;
   /** Request bodies by ticket index, built once before the load starts. */
   readonly bodies: readonly string[];
 }

@@ -1,3 +1,4 @@
+import { holdCheckout } from './hold-checkout.js';
 import { hotSeat } from './hot-seat.js';
 import { multiSeat } from './multi-seat.js';
 import type { Scenario } from './scenario.js';
@@ -8,7 +9,7 @@ import { seatRush } from './seat-rush.js';
  * target, checks and goals: see scenario.ts) and one line here; the command line, the runner and the
  * report read them from this list.
  */
-export const SCENARIOS: readonly Scenario[] = [hotSeat, seatRush, multiSeat];
+export const SCENARIOS: readonly Scenario[] = [hotSeat, seatRush, multiSeat, holdCheckout];
 
 /** The registered scenario called `name`, if any. */
 export const scenarioNamed = (name: string): Scenario | undefined => SCENARIOS.find((s) => s.name === name);
