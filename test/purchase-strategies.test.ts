@@ -79,12 +79,18 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     expect((await expectSaleInvariants(api.app.services.db)).soldTickets).toBeGreaterThanOrEqual(sold.length);
   });
 
-  it('answers a repeated idempotency key with the first order, even for other seats', async ({ api }) => {
-    const { ticketGlobalIds } = await createEventWithTickets(api, { seats: 2 });
+  it('refuses a repeated idempotency key with other seats as IdempotencyKeyReused, and buys nothing', async ({
+    api,
+    database,
+  }) => {
+    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(api, { seats: 2 });
     const first = await purchaseMany(api, `${strategy}-keyed`, [ticketGlobalIds[0] as string], 'key-1');
     expect(first.__typename).toBe('PurchaseTicketsSuccess');
     const again = await purchaseMany(api, `${strategy}-keyed`, [ticketGlobalIds[1] as string], 'key-1');
-    expect(again).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: first.order?.id } });
+    expect(again.__typename).toBe('IdempotencyKeyReused');
+    const [seat] = await database.sql<{ status: string }[]>`
+      select status from tickets where id = ${ticketIds[1] as string}`;
+    expect(seat?.status).toBe('AVAILABLE');
     await expectSaleInvariants(api.app.services.db);
   });
 

@@ -127,3 +127,27 @@ export class HoldExpiredError extends ExpectedError {
     this.name = 'HoldExpiredError';
   }
 }
+
+/** What an idempotency key already made: an order (purchases, checkout) or a hold. */
+export interface KeyedResult {
+  kind: 'order' | 'hold';
+  id: string;
+}
+
+/**
+ * An idempotency key came back with another request than the one it first made (other seats, or a
+ * checkout of another hold). Nothing was bought or held; the key keeps naming its first result.
+ */
+export class IdempotencyKeyReusedError extends ExpectedError {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly earlier: KeyedResult,
+  ) {
+    const [made, refused] = earlier.kind === 'order' ? ['an order', 'bought'] : ['a hold', 'held'];
+    super(
+      `This idempotency key already made ${made} for another request; nothing was ${refused}. ` +
+        'Send a new key with a new request.',
+    );
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}

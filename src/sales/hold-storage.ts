@@ -10,6 +10,7 @@ import {
   type TicketRow,
   ticketsTable,
 } from '../db/schema.js';
+import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
 
@@ -198,13 +199,30 @@ export async function expiredHoldsOf(db: Db, ticketIds: readonly string[]): Prom
   return rows.map((row) => row.id);
 }
 
-/** The hold a customer made with an idempotency key, if any. */
-export async function holdByIdempotencyKey(db: Db, customerId: string, key: string): Promise<HoldRow | undefined> {
-  const [hold] = await db
-    .select()
+/**
+ * The hold the request's idempotency key already made, if any, read with its seats in one query.
+ *
+ * @throws IdempotencyKeyReusedError when that hold was made of other seats than `request.ticketIds`.
+ */
+export async function holdForKey(
+  db: Db,
+  request: Pick<SaleRequest, 'customerId' | 'ticketIds'>,
+  key: string,
+): Promise<HoldRow | undefined> {
+  const [row] = await db
+    .select({
+      hold: holdsTable,
+      seats: sql<string>`(select coalesce(string_agg(ht.ticket_id::text, ','), '')
+        from hold_tickets ht where ht.hold_id = ${holdsTable.id})`,
+    })
     .from(holdsTable)
-    .where(and(eq(holdsTable.customerId, customerId), eq(holdsTable.idempotencyKey, key)));
-  return hold;
+    .where(and(eq(holdsTable.customerId, request.customerId), eq(holdsTable.idempotencyKey, key)));
+  const found = row && {
+    made: row.hold,
+    earlier: { kind: 'hold', id: row.hold.id } as const,
+    ticketIds: row.seats.split(',').filter(Boolean),
+  };
+  return sameSeatsOrReused(key, found, request.ticketIds);
 }
 
 /** Holds by id that belong to `customerId`; other customers' holds are simply not returned. */

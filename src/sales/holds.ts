@@ -5,8 +5,8 @@ import { changedTicketColumns } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
 import { type HoldRow, holdsTable, type OrderRow, ordersTable, orderTicketsTable, ticketsTable } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import { assertOnSale, HoldExpiredError, PurchaseLimitReachedError } from './errors.js';
-import { commitHold, endHolds, expiredHoldsOf, holdByIdempotencyKey } from './hold-storage.js';
+import { assertOnSale, HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
+import { commitHold, endHolds, expiredHoldsOf, holdForKey } from './hold-storage.js';
 import { oncePerKey } from './idempotency.js';
 import { explainRefusal } from './refusal.js';
 import type { SaleRequest } from './sale-request.js';
@@ -63,14 +63,15 @@ export interface HoldChange {
  * marks that last as long as the hold, so later buyers are refused as HELD by Redis alone. A seat
  * still kept by a hold past its expiry (the sweeper has not reached it yet) is freed and taken.
  *
- * @throws TicketsUnavailableError, NotFoundError, SaleNotOpenError, SaleClosedError or PurchaseLimitReachedError.
+ * @throws TicketsUnavailableError, NotFoundError, SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or
+ *   IdempotencyKeyReusedError (the key made a hold of other seats).
  */
 export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
   const { customerId, idempotencyKey: key } = request;
   if (!key) return holdBehindLocks(db, deps, request);
   const keyed = { kind: 'hold', customerId, key, waitMs: deps.inFlightWaitMs } as const;
   const earlier = async () => {
-    const hold = await holdByIdempotencyKey(db, customerId, key);
+    const hold = await holdForKey(db, request, key);
     return hold && { hold, changed: [] };
   };
   return oncePerKey(deps.lock, keyed, earlier, () => holdBehindLocks(db, deps, request));
@@ -116,7 +117,7 @@ async function commitHoldOrRepeat(db: Db, deps: HoldDeps, request: SaleRequest):
     return await commitHold(db, request, deps.holdTtlMs);
   } catch (error) {
     if (request.idempotencyKey && isUniqueViolation(error, 'holds_customer_idempotency_uq')) {
-      const hold = await holdByIdempotencyKey(db, request.customerId, request.idempotencyKey);
+      const hold = await holdForKey(db, request, request.idempotencyKey);
       if (hold) return { kind: 'repeat', hold };
     }
     throw error;
@@ -140,7 +141,8 @@ export type CheckoutResult = { order: OrderRow; changed: TicketChange[] } | { er
  * clock) it sells nothing and the hold is expired at once, whether or not the sweeper has run. The
  * customer's count does not change: held seats were counted when held.
  *
- * @throws NotFoundError (no such hold, or not yours).
+ * @throws NotFoundError (no such hold, or not yours), or IdempotencyKeyReusedError (the key already
+ *   made another order; this checkout bought nothing).
  */
 export async function checkout(
   db: Db,
@@ -151,12 +153,13 @@ export async function checkout(
   try {
     outcome = await db.transaction((tx) => checkoutInTransaction(tx as unknown as Db, input));
   } catch (error) {
-    // The key already named an order (another hold's checkout): answer with it, as a purchase does.
+    // The key already named another order (a purchase, or another hold's checkout: this hold's own
+    // checkout would have been found above). This checkout rolled back and bought nothing.
     const key = input.idempotencyKey;
     if (!key || !isUniqueViolation(error, 'orders_customer_idempotency_uq')) throw error;
     const order = await orderByIdempotencyKey(db, input.customerId, key);
     if (!order) throw error;
-    return { order, changed: [] };
+    throw new IdempotencyKeyReusedError(key, { kind: 'order', id: order.id });
   }
   if (outcome.kind === 'repeat') return { order: outcome.order, changed: [] };
   if (outcome.kind === 'expired') {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpectedError } from '../errors.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
-import { TicketsUnavailableError } from './errors.js';
+import { IdempotencyKeyReusedError, type KeyedResult, TicketsUnavailableError } from './errors.js';
 
 /**
  * True when `error` says another buyer has one of the seats now: a seat locked, or held or sold to
@@ -34,7 +34,8 @@ export interface KeyedRequest {
  * (marks that name no buyer, rebuilt after a Redis flush; a sale window or limit) also looks the key
  * up before it is returned. A new request under an old key reaches the database, whose unique index
  * on (customer_id, idempotency_key) answers with the earlier result. A twin still in flight (the
- * lease is held) is waited for, up to `waitMs`, and its result is returned.
+ * lease is held) is waited for, up to `waitMs`, and its result is returned. `earlier` throws
+ * IdempotencyKeyReusedError when the key's result was made of other seats ({@link sameSeatsOrReused}).
  */
 export async function oncePerKey<T>(
   lock: TicketLock,
@@ -55,11 +56,40 @@ export async function oncePerKey<T>(
   try {
     return await run();
   } catch (error) {
-    if (!(error instanceof ExpectedError) || lostToAnotherBuyer(error, request.customerId)) throw error;
+    if (
+      !(error instanceof ExpectedError) ||
+      error instanceof IdempotencyKeyReusedError ||
+      lostToAnotherBuyer(error, request.customerId)
+    )
+      throw error;
     const found = await earlier();
     if (found) return found;
     throw error;
   } finally {
     if (lease.acquired) await lock.release(lease.lease).catch(() => {});
   }
+}
+
+/** What a key made (an order or a hold) and the seats it was made of. */
+export interface KeyedSeats<T> {
+  made: T;
+  earlier: KeyedResult;
+  ticketIds: readonly string[];
+}
+
+/**
+ * The key's earlier result, when it was made of the seats asked for now (`ticketIds`, distinct).
+ *
+ * @throws IdempotencyKeyReusedError when it was made of other seats: the request is not a retry.
+ */
+export function sameSeatsOrReused<T>(
+  key: string,
+  found: KeyedSeats<T> | undefined,
+  ticketIds: readonly string[],
+): T | undefined {
+  if (!found) return undefined;
+  const asked = new Set(ticketIds);
+  const same = found.ticketIds.length === asked.size && found.ticketIds.every((id) => asked.has(id));
+  if (!same) throw new IdempotencyKeyReusedError(key, found.earlier);
+  return found.made;
 }

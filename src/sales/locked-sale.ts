@@ -4,7 +4,7 @@ import type { Lease, TicketLock } from '../infra/ticket-lock.js';
 import { assertOnSale } from './errors.js';
 import { oncePerKey } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
-import { commitSale, orderByIdempotencyKey } from './sale-transaction.js';
+import { commitSale, orderForKey } from './sale-transaction.js';
 import { lockSeats, markAllSold, releaseAll, settleRefusedLeases } from './seat-leases.js';
 import { type Sale, type SellSeats, settle } from './settle.js';
 
@@ -39,7 +39,7 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
     const { customerId, idempotencyKey: key } = request;
     const keyed = { kind: 'purchase', customerId, key, waitMs: deps.inFlightWaitMs } as const;
     const earlier = async () => {
-      const order = await orderByIdempotencyKey(db, customerId, key);
+      const order = await orderForKey(db, request, key);
       return order && { order, changed: [] };
     };
     return oncePerKey(deps.lock, keyed, earlier, () => sell(db, request));

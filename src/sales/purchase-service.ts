@@ -19,14 +19,15 @@ export interface PurchaseService {
    * One seat, with the one-seat failure type (TicketUnavailableError rather than a list of one).
    *
    * @throws BadRequestError, RateLimitedError, TicketUnavailableError, NotFoundError,
-   *   SaleNotOpenError, SaleClosedError or PurchaseLimitReachedError.
+   *   SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or IdempotencyKeyReusedError.
    */
   purchaseTicket(input: { ticket: TicketKey; customerId: string; idempotencyKey?: string | null }): Promise<OrderRow>;
   /**
    * Several seats of one event, all or none.
    *
    * @throws BadRequestError, RateLimitedError, TicketsUnavailableError (naming every seat that could
-   *   not be had), NotFoundError, SaleNotOpenError, SaleClosedError or PurchaseLimitReachedError.
+   *   not be had), NotFoundError, SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or
+   *   IdempotencyKeyReusedError (the key made an order of other seats).
    */
   purchaseTickets(input: SeatsInput): Promise<OrderRow>;
   /**
@@ -39,13 +40,14 @@ export interface PurchaseService {
    * Holds seats of one event for the buyer, all or none, until the hold expires (see holds.ts).
    *
    * @throws InvalidInputError, RateLimitedError, TicketsUnavailableError, NotFoundError,
-   *   SaleNotOpenError, SaleClosedError or PurchaseLimitReachedError.
+   *   SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or IdempotencyKeyReusedError.
    */
   holdSeats(input: SeatsInput): Promise<HoldRow>;
   /**
    * Turns the buyer's ACTIVE hold into an order; a retry returns the same order.
    *
-   * @throws BadRequestError, NotFoundError or HoldExpiredError.
+   * @throws BadRequestError, NotFoundError, HoldExpiredError or IdempotencyKeyReusedError (the key
+   *   made another order).
    */
   checkout(input: { holdId: string; customerId: string; idempotencyKey?: string | null }): Promise<OrderRow>;
   /**

@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import { type Db, queryPreparedRows } from '../db/client.js';
 import { customerEventTicketsTable, type OrderRow, ordersTable } from '../db/schema.js';
+import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
 
@@ -119,10 +120,14 @@ export async function runSale(db: Db, request: SaleRequest): Promise<SaleResult>
   return { kind: 'sold', order, tickets };
 }
 
-/** The order an idempotency key already made, when `error` is that key's unique violation; else rethrows `error`. */
+/**
+ * The order an idempotency key already made, when `error` is that key's unique violation; else rethrows `error`.
+ *
+ * @throws IdempotencyKeyReusedError when that order was made of other seats (the statement wrote nothing).
+ */
 export async function duplicateSale(db: Db, request: SaleRequest, error: unknown): Promise<SaleResult> {
   if (request.idempotencyKey && isUniqueViolation(error, 'orders_customer_idempotency_uq')) {
-    const order = await orderByIdempotencyKey(db, request.customerId, request.idempotencyKey);
+    const order = await orderForKey(db, request, request.idempotencyKey);
     if (order) return { kind: 'duplicate', order };
   }
   throw error;
@@ -140,6 +145,32 @@ export async function heldTickets(db: Db, request: Pick<SaleRequest, 'customerId
       ),
     );
   return row?.tickets ?? 0;
+}
+
+/**
+ * The order the request's idempotency key already made, if any, read with its seats in one query.
+ *
+ * @throws IdempotencyKeyReusedError when that order was made of other seats than `request.ticketIds`.
+ */
+export async function orderForKey(
+  db: Db,
+  request: Pick<SaleRequest, 'customerId' | 'ticketIds'>,
+  key: string,
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .select({
+      order: ordersTable,
+      seats: sql<string>`(select coalesce(string_agg(ot.ticket_id::text, ','), '')
+        from order_tickets ot where ot.order_id = ${ordersTable.id})`,
+    })
+    .from(ordersTable)
+    .where(and(eq(ordersTable.customerId, request.customerId), eq(ordersTable.idempotencyKey, key)));
+  const found = row && {
+    made: row.order,
+    earlier: { kind: 'order', id: row.order.id } as const,
+    ticketIds: row.seats.split(',').filter(Boolean),
+  };
+  return sameSeatsOrReused(key, found, request.ticketIds);
 }
 
 /** The order a customer made with an idempotency key, if any. */

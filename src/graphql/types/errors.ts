@@ -1,5 +1,6 @@
 import {
   HoldExpiredError,
+  IdempotencyKeyReusedError,
   InvalidInputError,
   NotFoundError,
   OrderNotCancellableError,
@@ -126,6 +127,20 @@ builder.objectType(HoldExpiredError, {
   fields: (t) => ({
     holdId: t.id({ resolve: (error) => encodeGlobalId('Hold', error.holdId) }),
     expiredAt: t.field({ type: 'DateTime', resolve: (error) => error.expiredAt }),
+  }),
+});
+
+builder.objectType(IdempotencyKeyReusedError, {
+  name: 'IdempotencyKeyReused',
+  description:
+    'The idempotency key already made an order or hold for another request (other seats, or another hold). Nothing was bought or held: send a new key with a new request.',
+  ...asError(IdempotencyKeyReusedError),
+  fields: (t) => ({
+    idempotencyKey: t.string({ description: 'The key sent.', resolve: (error) => error.idempotencyKey }),
+    earlierId: t.id({
+      description: 'The order (or, for holdSeats, the hold) the key made first; `node(id:)` reads it.',
+      resolve: (error) => encodeGlobalId(error.earlier.kind === 'order' ? 'Order' : 'Hold', error.earlier.id),
+    }),
   }),
 });
 

@@ -2,6 +2,7 @@ import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { parseTicketKey } from '../../catalog/ticket-key.js';
 import {
   HoldExpiredError,
+  IdempotencyKeyReusedError,
   InvalidInputError,
   NotFoundError,
   PurchaseLimitReachedError,
@@ -80,8 +81,8 @@ builder.objectField(CustomerRef, 'holds', (t) =>
   }),
 );
 
-const idempotencyKey = (what: string) =>
-  `Any string you choose (1–${PURCHASE_LIMITS.maxIdempotencyKeyLength} characters). Retrying with the same key returns the same ${what}.`;
+const idempotencyKey = (what: string, other: string) =>
+  `Any string you choose (1–${PURCHASE_LIMITS.maxIdempotencyKeyLength} characters). Retrying with the same key returns the same ${what}; the same key with ${other} is IdempotencyKeyReused.`;
 
 const HoldSeatsInput = builder.inputType('HoldSeatsInput', {
   fields: (t) => ({
@@ -90,14 +91,14 @@ const HoldSeatsInput = builder.inputType('HoldSeatsInput', {
       required: true,
       description: `1 to ${PURCHASE_LIMITS.maxSeats} seats of one event; you get all of them or none.`,
     }),
-    idempotencyKey: t.string({ description: idempotencyKey('hold') }),
+    idempotencyKey: t.string({ description: idempotencyKey('hold', 'other seats') }),
   }),
 });
 
 const CheckoutInput = builder.inputType('CheckoutInput', {
   fields: (t) => ({
     holdId: t.globalID({ for: HoldRef, required: true }),
-    idempotencyKey: t.string({ description: idempotencyKey('order') }),
+    idempotencyKey: t.string({ description: idempotencyKey('order', 'another hold') }),
   }),
 });
 
@@ -115,6 +116,7 @@ builder.mutationFields((t) => ({
         PurchaseLimitReachedError,
         NotFoundError,
         InvalidInputError,
+        IdempotencyKeyReusedError,
       ],
       union: { name: 'HoldSeatsResult', description: 'The hold, or why there is none.' },
       result: { name: 'HoldSeatsSuccess', description: 'The seats are kept for you until expiresAt.' },
@@ -133,7 +135,7 @@ builder.mutationFields((t) => ({
       'Buy the seats of your active hold. Past expiresAt the answer is HoldExpired and nothing is bought; a retry of a checkout that went through returns the same order.',
     args: { input: t.arg({ type: CheckoutInput, required: true }) },
     errors: {
-      types: [HoldExpiredError, NotFoundError],
+      types: [HoldExpiredError, NotFoundError, IdempotencyKeyReusedError],
       union: { name: 'CheckoutResult', description: 'The order, or why there is none.' },
       result: { name: 'CheckoutSuccess', description: 'The seats are yours.' },
       dataField: { name: 'order' },

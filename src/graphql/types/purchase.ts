@@ -1,6 +1,7 @@
 import { parseTicketKey } from '../../catalog/ticket-key.js';
 import { NotFoundError } from '../../errors.js';
 import {
+  IdempotencyKeyReusedError,
   PurchaseLimitReachedError,
   SaleClosedError,
   SaleNotOpenError,
@@ -12,9 +13,15 @@ import { builder } from '../builder.js';
 import { OrderRef, TicketRef } from './refs.js';
 import { requireCustomer } from './viewer.js';
 
-const saleRuleErrors = [NotFoundError, SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError];
+const saleRuleErrors = [
+  NotFoundError,
+  SaleNotOpenError,
+  SaleClosedError,
+  PurchaseLimitReachedError,
+  IdempotencyKeyReusedError,
+];
 
-const idempotencyKeyDescription = `Any string you choose (1–${PURCHASE_LIMITS.maxIdempotencyKeyLength} characters). Retrying with the same key returns the same order.`;
+const idempotencyKeyDescription = `Any string you choose (1–${PURCHASE_LIMITS.maxIdempotencyKeyLength} characters). Retrying with the same key returns the same order; the same key with other seats is IdempotencyKeyReused.`;
 
 const PurchaseTicketInput = builder.inputType('PurchaseTicketInput', {
   fields: (t) => ({
