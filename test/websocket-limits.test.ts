@@ -1,13 +1,16 @@
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import WebSocket from 'ws';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { integrationTest } from './helpers/fixtures.js';
 
 const MAX_BODY_BYTES = 20_000;
 const MAX_PER_ADDRESS = 3;
+
+const it = integrationTest({
+  app: { env: { MAX_BODY_BYTES: String(MAX_BODY_BYTES), WS_MAX_CONNECTIONS_PER_ADDRESS: String(MAX_PER_ADDRESS) } },
+});
 
 /** A raw `graphql-transport-ws` socket, open (upgrade done) or refused with the upgrade's HTTP status. */
 async function connect(url: string): Promise<{ socket: WebSocket } | { refusedWith: number }> {
@@ -43,27 +46,18 @@ async function closeCode(socket: WebSocket): Promise<number> {
 }
 
 describe('WebSocket limits', () => {
-  let database: TestDatabase;
-  let api: TestApp;
-  let url: string;
   const sockets: WebSocket[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    api = await startTestApp({
-      kind: 'real',
-      databaseUrl: database.url,
-      env: { MAX_BODY_BYTES: String(MAX_BODY_BYTES), WS_MAX_CONNECTIONS_PER_ADDRESS: String(MAX_PER_ADDRESS) },
-    });
-    url = await api.listen();
-  });
-  afterAll(async () => {
-    for (const socket of sockets) socket.terminate();
-    await api?.stop();
-    await database?.drop();
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) {
+      if (socket.readyState === WebSocket.CLOSED) continue;
+      socket.close();
+      await once(socket, 'close');
+    }
+    await sleep(50); // the server counts a socket out when its close reaches it
   });
 
-  const healthy = async () => {
+  /** Plain HTTP answers, and a new socket runs an operation. */
+  const healthy = async (url: string) => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -71,6 +65,7 @@ describe('WebSocket limits', () => {
     });
     expect(response.status).toBe(200);
     const socket = await open(url);
+    sockets.push(socket);
     await initialise(socket);
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }' } }));
     const [data] = await once(socket, 'message');
@@ -79,22 +74,26 @@ describe('WebSocket limits', () => {
       type: 'next',
       payload: { data: { __typename: 'Query' } },
     });
-    socket.close();
-    await once(socket, 'close');
   };
 
-  it('closes a socket whose message is over the HTTP body limit with 1009, and the server stays healthy', async () => {
+  it('closes a socket whose message is over the HTTP body limit with 1009, and the server stays healthy', async ({
+    api,
+  }) => {
+    const url = await api.listen();
     const socket = await open(url);
+    sockets.push(socket);
     await initialise(socket);
     const closed = closeCode(socket);
     const query = `{ __typename } # ${'x'.repeat(MAX_BODY_BYTES)}`;
     socket.send(JSON.stringify({ id: 'big', type: 'subscribe', payload: { query } }));
     expect(await closed).toBe(1009);
-    await healthy();
+    await healthy(url);
   });
 
-  it('refuses the connection over the per-address cap with 429, and takes one again once a socket closes', async () => {
-    await sleep(50); // the previous test's sockets are counted out on their close
+  it('refuses the connection over the per-address cap with 429, and takes one again once a socket closes', async ({
+    api,
+  }) => {
+    const url = await api.listen();
     for (let i = 0; i < MAX_PER_ADDRESS; i++) sockets.push(await open(url));
     expect(await connect(url)).toEqual({ refusedWith: 429 });
     // A burst is refused too: each upgrade is counted before the next is verified.
@@ -108,15 +107,11 @@ describe('WebSocket limits', () => {
     const again = await connect(url);
     expect(again).toHaveProperty('socket');
     if ('socket' in again) sockets.push(again.socket);
-    for (const socket of sockets.splice(0)) {
-      socket.close();
-      await once(socket, 'close');
-    }
   });
 
-  it('still closes a socket that never sends connection_init (4408)', async () => {
-    await sleep(50);
-    const socket = await open(url);
+  it('still closes a socket that never sends connection_init (4408)', async ({ api }) => {
+    const socket = await open(await api.listen());
+    sockets.push(socket);
     const started = Date.now();
     expect(await closeCode(socket)).toBe(4408);
     expect(Date.now() - started).toBeLessThan(5000);
