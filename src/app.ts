@@ -2,13 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier } from './auth/tokens.js';
 import { createSaleSettingsCache } from './catalog/sale-settings.js';
+import type { TicketChange } from './catalog/ticket-change.js';
 import type { Config } from './config.js';
 import { contenders } from './contenders/index.js';
 import { createAvailabilityHub } from './events/availability-hub.js';
 import type { AppServices } from './graphql/context.js';
 import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
 import { type Backends, createBackends } from './infra/backends.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import { createOpsGate } from './ops/http.js';
+import { createMetrics } from './ops/metrics.js';
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
@@ -42,8 +45,9 @@ export interface App {
 /** Builds one API instance over its backends: yoga and graphql-ws on one HTTP server at `/graphql`. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
-  const logger = options.logger ?? consoleLogger;
-  const backends = await createBackends(config, (error) => logger.warn('redis pub/sub error', error));
+  const logger =
+    options.logger ?? createLogger({ production: config.nodeEnv === 'production', level: config.logLevel });
+  const backends = await createBackends(config, logger.failure);
   const db = backends.database.db;
   const availability = createAvailabilityHub(backends.liveDatabase.db, backends.bus, {
     windowMs: config.availabilityWindowMs,
@@ -53,7 +57,16 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const saleSettings = createSaleSettingsCache(db, config.saleSettingsTtlMs);
   const stopHearingSales = await backends.bus.onSaleChanged((eventId) => saleSettings.invalidate(eventId));
-  const onLockError = (error: unknown) => logger.warn('ticket lock: release or sold mark failed', error);
+  const metrics = createMetrics({
+    liveSubscribers: () => availability.stats().subscribers,
+    liveEvents: () => availability.stats().events,
+    resyncBlocksRead: () => availability.blocksRead(),
+  });
+  const publish = (eventId: string, changes: TicketChange[]) => {
+    metrics.published(1);
+    availability.publish(eventId, changes);
+  };
+  const onLockError = (error: unknown) => logger.failure('ticket lock: release or mark failed', error);
   const { purchaseStrategy } = config;
   const sell =
     purchaseStrategy === 'redis-lock'
@@ -62,6 +75,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           saleSettings,
           inFlightWaitMs: config.lockTtlMs,
           onLockError,
+          lockTaken: metrics.lockTaken,
           hooks: options.hooks,
         })
       : contenders[purchaseStrategy];
@@ -74,11 +88,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       lock: backends.lock,
       attempts: backends.attempts,
       sell,
-      publish: availability.publish,
+      publish,
       onLockError,
       saleSettings,
       holdTtlMs: config.holdTtlMs,
       inFlightWaitMs: config.lockTtlMs,
+      observe: metrics.outcome,
+      lockTaken: metrics.lockTaken,
     }),
   };
   const holdSweeper = startHoldSweeper(backends.backgroundDatabase.db, {
@@ -86,11 +102,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     batchSize: HOLD_SWEEP_BATCH,
     lock: backends.lock,
     onLockError,
-    publish: availability.publish,
-    onError: (error) => logger.warn('hold sweeper: a pass failed; the next one retries', error),
+    publish,
+    onExpired: metrics.holdsExpired,
+    onError: (error) => logger.failure('hold sweeper: a pass failed; the next one retries', error),
   });
-  const yoga = createGraphQLServer(config, services, logger);
-  const server: Server = createServer(limitBodySize(yoga, config.maxBodyBytes));
+  const registry = config.metrics ? metrics.registry : undefined;
+  const yoga = createGraphQLServer(config, services, logger, registry);
+  const gate = createOpsGate(limitBodySize(yoga, config.maxBodyBytes), { checks: backends.checks, registry });
+  const server: Server = createServer(gate.listener);
   const ws = attachGraphQLWs(server, yoga, {
     maxPayloadBytes: config.maxBodyBytes,
     maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
@@ -113,15 +132,21 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
     stop() {
       stopping ??= (async () => {
+        // Readiness turns 503 and new requests get 503; no new connections are accepted.
+        gate.drain();
+        const closed = server.listening
+          ? new Promise<void>((resolve) => server.close(() => resolve()))
+          : Promise.resolve();
         await holdSweeper.stop();
         availability.close();
         stopHearingSales();
         await ws.close();
-        if (server.listening) {
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeAllConnections();
-          await closed;
-        }
+        // In-flight requests finish, and their locks become sold marks or are released.
+        const cut = await gate.idle(config.shutdownGraceMs);
+        if (cut > 0)
+          logger.warn(`stop: ${cut} requests still running after ${config.shutdownGraceMs} ms; cutting them`);
+        server.closeAllConnections();
+        await closed;
         await yoga.dispose();
         await backends.close();
       })();

@@ -54,6 +54,10 @@ const envSchema = z.object({
   INTROSPECTION: booleanFlag,
   PURCHASE_STRATEGY: z.enum(PURCHASE_STRATEGIES).default('redis-lock'),
   SEED_DEMO: booleanFlag,
+  METRICS: booleanFlag,
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 
 /** Everything the app reads from its environment, validated and typed. */
@@ -98,6 +102,13 @@ export interface Config {
   availabilityResyncMs: number;
   /** Seed the demo sale at start-up; defaults to on in embedded mode. */
   seedDemo: boolean;
+  /** Serve /metrics (Prometheus) and record GraphQL metrics: on by default, off in production unless turned on. */
+  metrics: boolean;
+  /** On SIGTERM, how long in-flight requests may take before connections are cut. */
+  shutdownGraceMs: number;
+  /** How long a Redis command or a Postgres connection attempt may take before the request gets SERVICE_UNAVAILABLE. */
+  dependencyTimeoutMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
 /** Raised when the environment is invalid; `problems` names every one of them at once. */
@@ -154,6 +165,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     availabilityMaxPendingTickets: data.AVAILABILITY_MAX_PENDING_TICKETS,
     availabilityResyncMs: data.AVAILABILITY_RESYNC_MS,
     seedDemo: data.SEED_DEMO ?? data.DATABASE_URL === undefined,
+    metrics: data.METRICS ?? data.NODE_ENV !== 'production',
+    shutdownGraceMs: data.SHUTDOWN_GRACE_MS,
+    dependencyTimeoutMs: data.DEPENDENCY_TIMEOUT_MS,
+    logLevel: data.LOG_LEVEL,
   };
 }
 

@@ -4,18 +4,19 @@ import { DEMO_EVENT, seedDemoEvent } from './catalog/demo.js';
 import { firstAvailableTicket } from './catalog/storage.js';
 import { ConfigError, loadProcessConfig } from './config.js';
 import { ticketGlobalId } from './graphql/global-id.js';
-import { consoleLogger as log } from './logger.js';
+import { consoleLogger, createLogger } from './logger.js';
 
 let config: ReturnType<typeof loadProcessConfig>;
 try {
   config = loadProcessConfig();
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  log.error(error.message);
+  consoleLogger.error(error.message);
   process.exit(1);
 }
 
-const app = await createApp({ config });
+const log = createLogger({ production: config.nodeEnv === 'production', level: config.logLevel });
+const app = await createApp({ config, logger: log });
 const seedStart = performance.now();
 if (config.seedDemo) await seedDemoEvent(app.services.db);
 const seedMs = performance.now() - seedStart;
@@ -52,6 +53,8 @@ async function printDemoHints() {
   }
 }
 
+// In-flight requests get SHUTDOWN_GRACE_MS; closing the connections and the backends gets 10 s more.
+const forceAfterMs = config.shutdownGraceMs + 10_000;
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
@@ -59,9 +62,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     log.info(`${signal}: stopping`);
     const forced = setTimeout(() => {
-      log.error('stop took over 10 s; exiting anyway');
+      log.error(`stop took over ${Math.round(forceAfterMs / 1000)} s; exiting anyway`);
       process.exit(1);
-    }, 10_000);
+    }, forceAfterMs);
     forced.unref();
     app.stop().then(
       () => {

@@ -13,13 +13,17 @@ const ALLOWED: Record<string, string[]> = {
   'logger.ts': [],
   db: ['db'],
   auth: ['auth'],
-  infra: ['infra', 'db', 'catalog', 'config.ts'],
+  infra: ['infra', 'db', 'catalog', 'config.ts', 'logger.ts'],
+  ops: ['ops'],
   catalog: ['catalog', 'db', 'errors.ts'],
   sales: ['sales', 'auth', 'catalog', 'db', 'infra', 'errors.ts', 'config.ts'],
   contenders: ['contenders', 'sales', 'db', 'config.ts'],
   events: ['events', 'catalog', 'db', 'infra'],
   transport: ['transport'],
-  graphql: ['graphql', 'auth', 'catalog', 'config.ts', 'db', 'errors.ts', 'events', 'logger.ts', 'sales', 'transport'],
+  graphql: [
+    ...['graphql', 'auth', 'catalog', 'config.ts', 'db', 'errors.ts', 'events', 'infra', 'logger.ts', 'sales'],
+    'transport',
+  ],
 };
 /** Wiring: may import anything. */
 const WIRING = ['app.ts', 'main.ts', 'scripts'];

@@ -50,6 +50,8 @@ export async function queryPreparedRows<Row>(db: Db, name: string, query: SQL): 
 export interface DatabaseOptions {
   url?: string | undefined;
   poolSize?: number;
+  /** Seconds a new Postgres connection may take (postgres.js `connect_timeout`); default 30. */
+  connectTimeoutSeconds?: number;
   pgliteDataDir?: string | undefined;
 }
 
@@ -59,6 +61,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   if (options.url) {
     const client = postgres(options.url, {
       max: options.poolSize ?? 10,
+      connect_timeout: options.connectTimeoutSeconds ?? 30,
       onnotice: () => {},
       debug: () => {
         stats.queries++;

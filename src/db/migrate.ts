@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -33,4 +36,20 @@ export async function migrateDatabase(database: Database, url: string | undefine
   }
   // PGlite lives inside this process, so there is nobody to race.
   await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+/**
+ * Whether every committed migration is applied to this database: the count of rows in Drizzle's
+ * migrations table against the journal's entries (a newer instance may have added some; fewer means
+ * this database is behind the code).
+ */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  const result = (await database.db.execute(
+    sql`select count(*)::int as applied from drizzle.__drizzle_migrations`,
+  )) as unknown;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { applied: number }[];
+  return (rows[0]?.applied ?? 0) >= journal.entries.length;
 }

@@ -1,11 +1,14 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { BadRequestError } from '../errors.js';
 import { SlowSubscriberError } from '../events/subscriber-stream.js';
+import { unavailableDependency } from '../infra/unavailable.js';
 import type { Logger } from '../logger.js';
 import { RateLimitedError } from '../sales/errors.js';
 import { useJitForRepeatedOperations } from '../transport/jit.js';
@@ -14,6 +17,25 @@ import { type AppServices, authorizationOf, type Context, createContext, type In
 import { useQueryCostLimit } from './query-cost.js';
 import { schema } from './schema.js';
 import { VIEWER_INDEPENDENT_AVAILABILITY_FIELDS } from './types/availability.js';
+
+/**
+ * The GraphQL metrics kept: request and HTTP latency and errors. The per-phase ones (parse, validate,
+ * context, execute…) would add several timers to every purchase.
+ */
+const PROMETHEUS_METRICS = {
+  graphql_yoga_http_duration: true,
+  graphql_envelop_request_duration: true,
+  graphql_envelop_error_result: true,
+  graphql_envelop_request: false,
+  graphql_envelop_request_time_summary: false,
+  graphql_envelop_phase_parse: false,
+  graphql_envelop_phase_validate: false,
+  graphql_envelop_phase_context: false,
+  graphql_envelop_phase_execute: false,
+  graphql_envelop_phase_subscribe: false,
+  graphql_envelop_deprecated_field: false,
+  graphql_envelop_schema_change: false,
+} as const;
 
 /** The GraphQL server as one value: yoga plus our plugins. */
 export type Yoga = YogaServerInstance<Record<string, never>, Context>;
@@ -38,33 +60,54 @@ query Events {
 }
 `;
 
-/** Errors that are safe and useful to show as they are, with a code clients can act on. */
-function exposeKnownErrors(error: unknown, message: string, isDev?: boolean): Error {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof SlowSubscriberError) {
-    return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
-  }
-  if (original instanceof BadRequestError) {
-    return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
-  }
-  if (original instanceof RateLimitedError) {
-    const retryAfterSeconds = Math.max(1, Math.ceil(original.retryAfterMs / 1000));
-    return new GraphQLError(original.message, {
-      extensions: {
-        code: 'RATE_LIMITED',
-        retryAfterSeconds,
-        http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
-      },
-    });
-  }
-  return maskError(error, message, isDev);
-}
+/** How long a client should wait before retrying when a dependency is down. */
+const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
+
+/**
+ * Errors that are safe and useful to show as they are, with a code clients can act on. A request that
+ * found Redis or Postgres unreachable is SERVICE_UNAVAILABLE (503, Retry-After), and logged once per
+ * interval per dependency; anything else unexpected is masked and logged the same way.
+ */
+const exposeKnownErrors =
+  (logger: Logger) =>
+  (error: unknown, message: string, isDev?: boolean): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    const down = unavailableDependency(original);
+    if (down) {
+      logger.failure(`${down} unavailable`, original);
+      return new GraphQLError('The service is briefly unavailable; retry shortly. Nothing was bought.', {
+        extensions: {
+          code: 'SERVICE_UNAVAILABLE',
+          retryAfterSeconds: RETRY_AFTER_UNAVAILABLE_SECONDS,
+          http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_UNAVAILABLE_SECONDS) } },
+        },
+      });
+    }
+    if (original instanceof SlowSubscriberError) {
+      return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
+    }
+    if (original instanceof BadRequestError) {
+      return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    if (original instanceof RateLimitedError) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(original.retryAfterMs / 1000));
+      return new GraphQLError(original.message, {
+        extensions: {
+          code: 'RATE_LIMITED',
+          retryAfterSeconds,
+          http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+        },
+      });
+    }
+    if (original !== undefined && !(original instanceof GraphQLError)) logger.failure('unexpected error', original);
+    return maskError(error, message, isDev);
+  };
 
 /**
  * Yoga with the safety rails: query depth, alias, token and cost limits (graphql-armor), CSRF
  * prevention for browsers, and, in production, no introspection or GraphiQL unless turned on.
  */
-export function createGraphQLServer(config: Config, services: AppServices, logger: Logger): Yoga {
+export function createGraphQLServer(config: Config, services: AppServices, logger: Logger, registry?: Registry): Yoga {
   const plugins: Plugin[] = [
     EnvelopArmorPlugin({
       maxDepth: { n: 12, ignoreIntrospection: true },
@@ -87,6 +130,8 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     }),
   ];
   if (!config.introspection) plugins.push(useDisableIntrospection());
+  // Served at /metrics by the ops gate (src/ops/http.ts), beside the domain's metrics.
+  if (registry) plugins.push(usePrometheus({ registry, endpoint: false, metrics: PROMETHEUS_METRICS }));
   return createYoga<Record<string, never>, Context>({
     schema,
     plugins,
@@ -97,8 +142,14 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     maxRequestBodySize: false,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'Flux-Order', defaultQuery: GRAPHIQL_QUERY } : false,
-    logging: { debug() {}, info: logger.info, warn: logger.warn, error: logger.error },
-    maskedErrors: { maskError: exposeKnownErrors },
+    logging: {
+      debug() {},
+      info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),
+      warn: (...args: unknown[]) => logger.warn(String(args[0]), args[1]),
+      error: (...args: unknown[]) =>
+        logger.failure('graphql server error', args.find((a) => a instanceof Error) ?? args[0]),
+    },
+    maskedErrors: { maskError: exposeKnownErrors(logger) },
     context: (initial: InitialContext) => createContext(services, authorizationOf(initial)),
   });
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { createDatabase, type Database } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import { migrateDatabase, migrationsApplied } from '../db/migrate.js';
+import { plainMessage } from '../logger.js';
 import { type AttemptLimiter, createAttemptLimiter } from './attempt-limiter.js';
 import { createMemoryTicketLock } from './memory-ticket-lock.js';
 import { closeRedis, createRedis } from './redis-client.js';
@@ -27,6 +28,8 @@ export interface Backends {
   startupMs: { database: number; migrations: number };
   /** True when running on PGlite and in-process lock: one process only, not for production. */
   embedded: { database: boolean; redis: boolean };
+  /** For readiness: Postgres answers and has every migration, Redis answers; each `ok` or why not. */
+  checks(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -36,9 +39,15 @@ const LIVE_POOL_SIZE = 2;
 const BACKGROUND_POOL_SIZE = 1;
 
 /** Connects (or starts) the backends the config names and applies pending migrations. */
-export async function createBackends(config: Config, onError: (error: unknown) => void): Promise<Backends> {
+export async function createBackends(
+  config: Config,
+  failure: (kind: string, error: unknown) => void,
+): Promise<Backends> {
+  const onError = (error: unknown) => failure('redis pub/sub error', error);
   const databaseStart = performance.now();
+  const connectTimeoutSeconds = Math.max(1, Math.ceil(config.dependencyTimeoutMs / 1000));
   const database = await createDatabase({
+    connectTimeoutSeconds,
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
     pgliteDataDir: config.pgliteDataDir,
@@ -50,28 +59,35 @@ export async function createBackends(config: Config, onError: (error: unknown) =
     const startupMs = { database: migrationStart - databaseStart, migrations: performance.now() - migrationStart };
     await database.saveSnapshot?.().catch((error: unknown) => onError(error));
     const liveDatabase = config.databaseUrl
-      ? await createDatabase({ url: config.databaseUrl, poolSize: LIVE_POOL_SIZE })
+      ? await createDatabase({ url: config.databaseUrl, poolSize: LIVE_POOL_SIZE, connectTimeoutSeconds })
       : database;
     if (liveDatabase !== database) closers.unshift(() => liveDatabase.close());
     const backgroundDatabase =
-      database.share?.() ?? (await createDatabase({ url: config.databaseUrl, poolSize: BACKGROUND_POOL_SIZE }));
+      database.share?.() ??
+      (await createDatabase({ url: config.databaseUrl, poolSize: BACKGROUND_POOL_SIZE, connectTimeoutSeconds }));
     closers.unshift(() => backgroundDatabase.close());
     const timings = { lockTtlMs: config.lockTtlMs, soldMarkTtlMs: config.soldMarkTtlMs };
     let lock: TicketLock;
     let bus: TicketChangeBus;
     let attempts: AttemptLimiter | undefined;
+    let pingRedis: (() => Promise<unknown>) | undefined;
     const budget = { points: config.purchaseRateLimit, windowSeconds: config.purchaseRateWindowSeconds };
     if (config.redisUrl) {
       // Named after the key prefix, so CLIENT LIST shows which deployment holds a connection.
       const name = (role: string) => `${config.redisKeyPrefix}${role}`;
-      const redis = createRedis(config.redisUrl, name('commands'));
-      const publisher = createRedis(config.redisUrl, name('publisher'));
-      const subscriber = createRedis(config.redisUrl, name('subscriber'));
+      const options = {
+        commandTimeoutMs: config.dependencyTimeoutMs,
+        onError: (error: unknown) => failure('redis connection error', error),
+      };
+      const redis = createRedis(config.redisUrl, name('commands'), options);
+      const publisher = createRedis(config.redisUrl, name('publisher'), options);
+      const subscriber = createRedis(config.redisUrl, name('subscriber'), options);
       closers.unshift(
         () => closeRedis(redis),
         () => closeRedis(publisher),
         () => closeRedis(subscriber),
       );
+      pingRedis = () => redis.ping();
       lock = createRedisTicketLock(redis, config.redisKeyPrefix, timings);
       bus = createRedisTicketChangeBus({ publisher, subscriber }, config.redisKeyPrefix, onError);
       attempts = createAttemptLimiter(budget, { redis, keyPrefix: config.redisKeyPrefix });
@@ -81,7 +97,13 @@ export async function createBackends(config: Config, onError: (error: unknown) =
       attempts = createAttemptLimiter(budget, undefined);
     }
     closers.unshift(() => lock.close());
+    const within = (check: Promise<string>) => withTimeout(check, config.dependencyTimeoutMs);
+    const checks = async () => ({
+      postgres: await within(migrationsApplied(database).then((ok) => (ok ? 'ok' : 'migrations not applied'))),
+      redis: pingRedis ? await within(pingRedis().then(() => 'ok')) : 'ok',
+    });
     return {
+      checks,
       database,
       liveDatabase,
       backgroundDatabase,
@@ -95,6 +117,19 @@ export async function createBackends(config: Config, onError: (error: unknown) =
   } catch (error) {
     await closeAll(closers);
     throw error;
+  }
+}
+
+/** `check`'s answer, its error's message, or `timed out` after `ms`. */
+async function withTimeout(check: Promise<string>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`timed out after ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([check.catch((error: unknown) => plainMessage(error)), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

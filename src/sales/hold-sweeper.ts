@@ -13,6 +13,8 @@ export interface HoldSweeperDeps extends ReopenDeps {
   /** Most holds ended per statement; a longer backlog takes several statements in one pass. */
   batchSize: number;
   onError: (error: unknown) => void;
+  /** Told how many holds a pass ended, when it ended any. */
+  onExpired?: ((count: number) => void) | undefined;
 }
 
 /** A running sweeper. */
@@ -53,6 +55,7 @@ export function startHoldSweeper(db: Db, deps: HoldSweeperDeps): HoldSweeper {
       if (!ended) return total;
       await reopenSeats(deps, ended.tickets);
       total += ended.holds.length;
+      if (ended.holds.length > 0) deps.onExpired?.(ended.holds.length);
       if (ended.holds.length < deps.batchSize || stopped) return total;
     }
   };

@@ -22,6 +22,7 @@ export interface LockedSaleDeps {
   inFlightWaitMs: number;
   /** Told about a lock that could not be released or marked sold (the database has decided anyway). */
   onLockError: (error: unknown) => void;
+  lockTaken?: ((seconds: number) => void) | undefined;
   hooks?: PurchaseHooks | undefined;
 }
 

@@ -4,7 +4,7 @@ import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketKey } from '../catalog/ticket-key.js';
 import type { Db } from '../db/client.js';
 import type { HoldRow, OrderRow } from '../db/schema.js';
-import { BadRequestError, InvalidInputError } from '../errors.js';
+import { BadRequestError, ExpectedError, InvalidInputError } from '../errors.js';
 import type { AttemptLimiter } from '../infra/attempt-limiter.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
 import { cancelOrder } from './cancel.js';
@@ -74,6 +74,19 @@ export interface PurchaseServiceDeps {
   holdTtlMs: number;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
+  /** Told how each call ended and how long it took (metrics). Must not throw. */
+  observe?: ((outcome: ServiceOutcome) => void) | undefined;
+  lockTaken?: ((seconds: number) => void) | undefined;
+}
+
+/** How one call of the service ended. */
+export interface ServiceOutcome {
+  operation: 'purchase' | 'hold' | 'checkout' | 'release' | 'cancel';
+  /** `ok`, an expected failure's name without "Error" (TicketsUnavailable…), or `error`. */
+  outcome: string;
+  /** The first refused seat's reason (LOCKED, HELD, SOLD), for TicketUnavailable(s). */
+  reason?: string | undefined;
+  seconds: number;
 }
 
 /**
@@ -82,6 +95,10 @@ export interface PurchaseServiceDeps {
  * publication of what changed.
  */
 export function createPurchaseService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
+  return observed(createService(db, deps), deps.observe);
+}
+
+function createService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
   const admit = async (request: SaleRequest): Promise<void> => {
     const retryAfterMs = (await deps.attempts?.take(request.customerId)) ?? 0;
     if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs);
@@ -143,4 +160,44 @@ function published(deps: PurchaseServiceDeps, eventId: string, sale: Sale): Orde
 function asSingleSeatError(error: unknown): unknown {
   const [only] = error instanceof TicketsUnavailableError ? error.tickets : [];
   return only ? new TicketUnavailableError(only.ticketId, only.reason, only.eventId) : error;
+}
+
+const OPERATIONS: Record<keyof PurchaseService, ServiceOutcome['operation']> = {
+  purchaseTicket: 'purchase',
+  purchaseTickets: 'purchase',
+  cancelOrder: 'cancel',
+  holdSeats: 'hold',
+  checkout: 'checkout',
+  releaseHold: 'release',
+};
+
+/** The service with each call timed and its outcome reported, when someone listens. */
+function observed(service: PurchaseService, observe: PurchaseServiceDeps['observe']): PurchaseService {
+  if (!observe) return service;
+  const wrapped = {} as Record<keyof PurchaseService, (input: never) => Promise<unknown>>;
+  for (const name of Object.keys(OPERATIONS) as (keyof PurchaseService)[]) {
+    const call = service[name] as (input: never) => Promise<unknown>;
+    wrapped[name] = async (input) => {
+      const started = performance.now();
+      const report = (outcome: string, reason?: string) =>
+        observe({ operation: OPERATIONS[name], outcome, reason, seconds: (performance.now() - started) / 1000 });
+      try {
+        const result = await call(input);
+        report('ok');
+        return result;
+      } catch (error) {
+        report(...outcomeOf(error));
+        throw error;
+      }
+    };
+  }
+  return wrapped as unknown as PurchaseService;
+}
+
+function outcomeOf(error: unknown): [string, string?] {
+  if (!(error instanceof ExpectedError)) return ['error'];
+  const name = error.name.replace(/Error$/, '');
+  if (error instanceof TicketUnavailableError) return [name, error.reason];
+  if (error instanceof TicketsUnavailableError) return [name, error.tickets[0]?.reason];
+  return [name];
 }

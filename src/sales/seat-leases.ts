@@ -6,6 +6,8 @@ import type { SaleRequest } from './sale-request.js';
 export interface LeaseDeps {
   lock: TicketLock;
   onLockError: (error: unknown) => void;
+  /** Told how long taking a request's locks took (one pipelined round trip), in seconds. */
+  lockTaken?: ((seconds: number) => void) | undefined;
 }
 
 /**
@@ -16,7 +18,9 @@ export interface LeaseDeps {
  * @throws TicketsUnavailableError
  */
 export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
+  const started = performance.now();
   const attempts = await Promise.all(request.ticketIds.map((ticketId) => deps.lock.acquire(ticketId)));
+  deps.lockTaken?.((performance.now() - started) / 1000);
   const leases: Lease[] = [];
   const refused: UnavailableTicket[] = [];
   attempts.forEach((attempt, i) => {
