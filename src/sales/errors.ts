@@ -64,21 +64,6 @@ export class SaleClosedError extends ExpectedError {
   }
 }
 
-/**
- * The checks before any lock, from the cached settings: the event exists and its sale is open now.
- *
- * @throws NotFoundError (for the request's first seat), SaleNotOpenError or SaleClosedError.
- */
-export async function assertOnSale(
-  saleSettings: { get(eventId: string): Promise<SaleSettings | null> },
-  request: { eventId: string; ticketIds: readonly string[] },
-): Promise<void> {
-  const settings = await saleSettings.get(request.eventId);
-  if (!settings) throw ticketNotFound(request.eventId, request.ticketIds[0] ?? '');
-  const closed = saleWindowError(settings, new Date());
-  if (closed) throw closed;
-}
-
 /** Why the sale window refuses a purchase at `now`, or undefined when it is open. */
 export function saleWindowError(settings: SaleSettings, now: Date): SaleNotOpenError | SaleClosedError | undefined {
   const state = saleStateAt(settings, now);

@@ -5,13 +5,13 @@ import { changedTicketColumns } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
 import { type HoldRow, holdsTable, type OrderRow, ordersTable, orderTicketsTable, ticketsTable } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import { assertOnSale, HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
+import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
 import { commitHold, endHolds, expiredHoldsOf, holdForKey } from './hold-storage.js';
 import { oncePerKey } from './idempotency.js';
+import { assertOnSale, type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
 import type { SaleRequest } from './sale-request.js';
 import { heldTickets, isUniqueViolation, orderByIdempotencyKey } from './sale-transaction.js';
-import { type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './seat-leases.js';
 
 /** Where ended holds' seats are announced: their Redis keys are cleared and seat maps are told. */
 export interface ReopenDeps extends LeaseDeps {

@@ -1,11 +1,10 @@
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
-import { assertOnSale } from './errors.js';
+import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
 import { oncePerKey } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { commitSale, orderForKey } from './sale-transaction.js';
-import { lockSeats, markAllSold, releaseAll, settleRefusedLeases } from './seat-leases.js';
 import { type Sale, type SellSeats, settle } from './settle.js';
 
 /** Test seams on the purchase path, for fault drills (a paused holder, a slow network). */
@@ -15,14 +14,10 @@ export interface PurchaseHooks {
 }
 
 /** What the product's sale needs besides the database. */
-export interface LockedSaleDeps {
-  lock: TicketLock;
+export interface LockedSaleDeps extends LeaseDeps {
   saleSettings: SaleSettingsCache;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
-  /** Told about a lock that could not be released or marked sold (the database has decided anyway). */
-  onLockError: (error: unknown) => void;
-  lockTaken?: ((seconds: number) => void) | undefined;
   hooks?: PurchaseHooks | undefined;
 }
 
@@ -69,4 +64,88 @@ async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleReques
   if (sale.changed.length > 0) await markAllSold(deps, leases, request.customerId);
   else await releaseAll(deps, leases);
   return sale;
+}
+
+/**
+ * The checks before any lock, from the cached settings: the event exists and its sale is open now.
+ *
+ * @throws NotFoundError (for the request's first seat), SaleNotOpenError or SaleClosedError.
+ */
+export async function assertOnSale(
+  saleSettings: SaleSettingsCache,
+  request: { eventId: string; ticketIds: readonly string[] },
+): Promise<void> {
+  const settings = await saleSettings.get(request.eventId);
+  if (!settings) throw ticketNotFound(request.eventId, request.ticketIds[0] ?? '');
+  const closed = saleWindowError(settings, new Date());
+  if (closed) throw closed;
+}
+
+// The seat locks, shared with holds (holds.ts): take them all or none, then settle them.
+
+/** What settling leases needs: the lock, and where to report a Redis error (the database has decided). */
+export interface LeaseDeps {
+  lock: TicketLock;
+  onLockError: (error: unknown) => void;
+  /** Told how long taking a request's locks took (one pipelined round trip), in seconds. */
+  lockTaken?: ((seconds: number) => void) | undefined;
+}
+
+/**
+ * Takes every seat's lock in sorted order, in one pipelined batch. Nobody waits for a lock, so
+ * overlapping buyers cannot deadlock. When any seat is refused, the locks taken are released and the
+ * refusal names every seat that was unavailable; no database query is made.
+ *
+ * @throws TicketsUnavailableError
+ */
+export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
+  const started = performance.now();
+  const attempts = await Promise.all(request.ticketIds.map((ticketId) => deps.lock.acquire(ticketId)));
+  deps.lockTaken?.((performance.now() - started) / 1000);
+  const leases: Lease[] = [];
+  const refused: UnavailableTicket[] = [];
+  attempts.forEach((attempt, i) => {
+    if (attempt.acquired) leases.push(attempt.lease);
+    else {
+      const ticketId = request.ticketIds[i] as string;
+      refused.push({ ticketId, eventId: request.eventId, reason: attempt.reason, holder: attempt.holder });
+    }
+  });
+  if (refused.length > 0) {
+    await releaseAll(deps, leases);
+    throw new TicketsUnavailableError(refused);
+  }
+  return leases;
+}
+
+/** Frees every lease that still owns its lock. */
+export function releaseAll(deps: LeaseDeps, leases: readonly Lease[]) {
+  return Promise.all(leases.map((lease) => deps.lock.release(lease).catch(deps.onLockError)));
+}
+
+/** Turns every lease into the sold mark (naming `buyer` when known). */
+export function markAllSold(deps: LeaseDeps, leases: readonly Lease[], buyer?: string) {
+  return Promise.all(leases.map((lease) => deps.lock.markSold(lease, buyer).catch(deps.onLockError)));
+}
+
+/**
+ * After the database refused: seats it says are sold get their sold mark back (it heals after a
+ * Redis flush; the buyer is not read here, so the mark names none), and the other locks are freed.
+ */
+export function settleRefusedLeases(deps: LeaseDeps, leases: readonly Lease[], refusal: unknown) {
+  const sold = new Set(
+    refusal instanceof TicketsUnavailableError
+      ? refusal.tickets.filter((t) => t.reason === 'SOLD').map((t) => t.ticketId)
+      : [],
+  );
+  return Promise.all([
+    markAllSold(
+      deps,
+      leases.filter((lease) => sold.has(lease.ticketId)),
+    ),
+    releaseAll(
+      deps,
+      leases.filter((lease) => !sold.has(lease.ticketId)),
+    ),
+  ]);
 }
