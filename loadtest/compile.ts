@@ -50,11 +50,10 @@ export function esbuildArguments(buildScript: string): string[] {
 export function floorArguments(buildScript: string): string[] {
   const args = esbuildArguments(buildScript);
   const entry = args.indexOf('src/main.ts');
-  const outfile = args.indexOf(`--outfile=${API_SCRIPT}`);
+  // The build writes a scratch file and renames it onto dist/main.js, so a server starting meanwhile never reads half a file.
+  const outfile = args.findIndex((arg) => arg.startsWith('--outfile=dist/'));
   if (entry < 0 || outfile < 0)
-    throw new Error(
-      `package.json: the build no longer bundles src/main.ts into ${API_SCRIPT}; update loadtest/compile.ts`,
-    );
+    throw new Error('package.json: the build no longer bundles src/main.ts into dist/; update loadtest/compile.ts');
   args[entry] = 'loadtest/floor-server.ts';
   args[outfile] = `--outfile=${FLOOR_SCRIPT}`;
   return args;
@@ -63,8 +62,7 @@ export function floorArguments(buildScript: string): string[] {
 /**
  * Compiles the servers a run starts, so every contender runs compiled code as production does: the
  * API with `npm run build`, the floor (when it runs) with the same esbuild flags. Each is built only
- * when it is missing or older than its sources: `npm run build` empties dist/ first, and a test or
- * another run may be starting `dist/main.js` at that moment. Returns the scripts it built.
+ * when it is missing or older than its sources. Returns the scripts it built.
  */
 export async function compileServers(withFloor: boolean): Promise<string[]> {
   const built: string[] = [];

@@ -18,6 +18,12 @@ import { createPurchaseService } from './sales/purchase-service.js';
 import { limitBodySize } from './transport/body-limit.js';
 import { attachGraphQLWs } from './transport/graphql-ws.js';
 
+/**
+ * A drain keeps the port open, answering 503, until no request has come for this long: clients and
+ * balancers that saw the 503 (or /ready) have gone elsewhere, so closing resets no one's connection.
+ */
+const DRAIN_QUIET_MS = 250;
+
 /** Most holds the sweeper ends in one statement. */
 const HOLD_SWEEP_BATCH = 500;
 
@@ -132,21 +138,25 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
     stop() {
       stopping ??= (async () => {
-        // Readiness turns 503 and new requests get 503; no new connections are accepted.
+        // Readiness turns 503 and every new request is answered 503 SERVICE_UNAVAILABLE. The port
+        // stays open until the in-flight requests are done, so a client that connects meanwhile gets
+        // that answer rather than a reset connection.
         gate.drain();
-        const closed = server.listening
-          ? new Promise<void>((resolve) => server.close(() => resolve()))
-          : Promise.resolve();
         await holdSweeper.stop();
         availability.close();
         stopHearingSales();
         await ws.close();
         // In-flight requests finish, and their locks become sold marks or are released.
-        const cut = await gate.idle(config.shutdownGraceMs);
+        const cut = await gate.idle(config.shutdownGraceMs, DRAIN_QUIET_MS);
         if (cut > 0)
           logger.warn(`stop: ${cut} requests still running after ${config.shutdownGraceMs} ms; cutting them`);
-        server.closeAllConnections();
-        await closed;
+        if (server.listening) {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          // Requests that arrived in the meantime are answered 503 before their connections go.
+          await gate.idle(Math.min(1000, config.shutdownGraceMs), 0);
+          server.closeAllConnections();
+          await closed;
+        }
         await yoga.dispose();
         await backends.close();
       })();

@@ -1,5 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
+
+/** How often a drain looks whether the server has gone quiet. */
+const IDLE_POLL_MS = 20;
 
 /** The state of each dependency: `ok`, or why not. */
 export type Checks = Record<string, string>;
@@ -18,8 +22,11 @@ export interface OpsGate {
   /** From now on /ready answers 503 and every new request gets 503 SERVICE_UNAVAILABLE. */
   drain(): void;
   readonly draining: boolean;
-  /** Resolves once no request is in flight, or after `timeoutMs`; with how many were still running. */
-  idle(timeoutMs: number): Promise<number>;
+  /**
+   * Resolves once no request is in flight and none has arrived for `quietMs` (clients have seen the
+   * 503s and gone elsewhere), or after `timeoutMs`; with how many requests were still running.
+   */
+  idle(timeoutMs: number, quietMs: number): Promise<number>;
 }
 
 /**
@@ -30,10 +37,9 @@ export interface OpsGate {
 export function createOpsGate(handler: RequestListener, options: OpsOptions): OpsGate {
   let draining = false;
   let inFlight = 0;
-  let wake: (() => void) | undefined;
+  let lastArrival = 0;
   const done = () => {
     inFlight--;
-    if (inFlight === 0) wake?.();
   };
 
   const listener: RequestListener = (request, response) => {
@@ -41,10 +47,12 @@ export function createOpsGate(handler: RequestListener, options: OpsOptions): Op
     if (path === '/health') return json(response, 200, { status: 'ok' });
     if (path === '/ready') return void ready(response);
     if (path === '/metrics' && options.registry) return void metrics(response, options.registry);
-    if (draining) return refuse(request, response);
+    // A refusal counts as in flight too: its connection must not be cut before it is answered.
     inFlight++;
+    lastArrival = performance.now();
     response.once('close', done);
-    handler(request, response);
+    if (draining) refuse(request, response);
+    else handler(request, response);
   };
 
   const ready = async (response: ServerResponse) => {
@@ -62,16 +70,13 @@ export function createOpsGate(handler: RequestListener, options: OpsOptions): Op
     get draining() {
       return draining;
     },
-    async idle(timeoutMs) {
-      if (inFlight === 0) return 0;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      return inFlight;
+    async idle(timeoutMs, quietMs) {
+      const deadline = performance.now() + timeoutMs;
+      while (inFlight > 0 || performance.now() - lastArrival < quietMs) {
+        if (performance.now() >= deadline) return inFlight;
+        await sleep(IDLE_POLL_MS);
+      }
+      return 0;
     },
   };
 }
@@ -87,18 +92,21 @@ function json(response: ServerResponse, status: number, body: unknown) {
   response.end(JSON.stringify(body));
 }
 
-/** A request that arrives while the server drains: retry elsewhere (the balancer has seen /ready fail). */
+/**
+ * A request that arrives while the server drains: retry elsewhere (the balancer has seen /ready fail).
+ * The body is read to its end first: closing a socket with unread data resets it, and the client would
+ * get a reset connection instead of this answer.
+ */
 function refuse(request: IncomingMessage, response: ServerResponse) {
-  response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
-  response.end(
-    JSON.stringify({
-      errors: [
-        {
-          message: 'This instance is shutting down; retry the request.',
-          extensions: { code: 'SERVICE_UNAVAILABLE' },
-        },
-      ],
-    }),
-  );
+  request.once('end', () => {
+    response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+    response.end(DRAINING_BODY);
+  });
   request.resume();
 }
+
+const DRAINING_BODY = JSON.stringify({
+  errors: [
+    { message: 'This instance is shutting down; retry the request.', extensions: { code: 'SERVICE_UNAVAILABLE' } },
+  ],
+});
