@@ -209,20 +209,13 @@ export async function holdForKey(
   request: Pick<SaleRequest, 'customerId' | 'ticketIds'>,
   key: string,
 ): Promise<HoldRow | undefined> {
+  const seats = sql<string>`(select coalesce(string_agg(ht.ticket_id::text, ','), '')
+    from hold_tickets ht where ht.hold_id = ${holdsTable.id})`;
   const [row] = await db
-    .select({
-      hold: holdsTable,
-      seats: sql<string>`(select coalesce(string_agg(ht.ticket_id::text, ','), '')
-        from hold_tickets ht where ht.hold_id = ${holdsTable.id})`,
-    })
+    .select({ made: holdsTable, seats })
     .from(holdsTable)
     .where(and(eq(holdsTable.customerId, request.customerId), eq(holdsTable.idempotencyKey, key)));
-  const found = row && {
-    made: row.hold,
-    earlier: { kind: 'hold', id: row.hold.id } as const,
-    ticketIds: row.seats.split(',').filter(Boolean),
-  };
-  return sameSeatsOrReused(key, found, request.ticketIds);
+  return sameSeatsOrReused(key, 'hold', row, request.ticketIds);
 }
 
 /** Holds by id that belong to `customerId`; other customers' holds are simply not returned. */

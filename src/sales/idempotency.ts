@@ -70,26 +70,22 @@ export async function oncePerKey<T>(
   }
 }
 
-/** What a key made (an order or a hold) and the seats it was made of. */
-export interface KeyedSeats<T> {
-  made: T;
-  earlier: KeyedResult;
-  ticketIds: readonly string[];
-}
-
 /**
- * The key's earlier result, when it was made of the seats asked for now (`ticketIds`, distinct).
+ * The key's earlier result (`found.made`, an order or a hold, with its seats as a comma-separated
+ * list), when it was made of the seats asked for now (`ticketIds`, distinct).
  *
  * @throws IdempotencyKeyReusedError when it was made of other seats: the request is not a retry.
  */
-export function sameSeatsOrReused<T>(
+export function sameSeatsOrReused<T extends { id: string }>(
   key: string,
-  found: KeyedSeats<T> | undefined,
+  kind: KeyedResult['kind'],
+  found: { made: T; seats: string } | undefined,
   ticketIds: readonly string[],
 ): T | undefined {
   if (!found) return undefined;
+  const earlier = found.seats.split(',').filter(Boolean);
   const asked = new Set(ticketIds);
-  const same = found.ticketIds.length === asked.size && found.ticketIds.every((id) => asked.has(id));
-  if (!same) throw new IdempotencyKeyReusedError(key, found.earlier);
+  const same = earlier.length === asked.size && earlier.every((id) => asked.has(id));
+  if (!same) throw new IdempotencyKeyReusedError(key, { kind, id: found.made.id });
   return found.made;
 }

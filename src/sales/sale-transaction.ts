@@ -157,20 +157,13 @@ export async function orderForKey(
   request: Pick<SaleRequest, 'customerId' | 'ticketIds'>,
   key: string,
 ): Promise<OrderRow | undefined> {
+  const seats = sql<string>`(select coalesce(string_agg(ot.ticket_id::text, ','), '')
+    from order_tickets ot where ot.order_id = ${ordersTable.id})`;
   const [row] = await db
-    .select({
-      order: ordersTable,
-      seats: sql<string>`(select coalesce(string_agg(ot.ticket_id::text, ','), '')
-        from order_tickets ot where ot.order_id = ${ordersTable.id})`,
-    })
+    .select({ made: ordersTable, seats })
     .from(ordersTable)
     .where(and(eq(ordersTable.customerId, request.customerId), eq(ordersTable.idempotencyKey, key)));
-  const found = row && {
-    made: row.order,
-    earlier: { kind: 'order', id: row.order.id } as const,
-    ticketIds: row.seats.split(',').filter(Boolean),
-  };
-  return sameSeatsOrReused(key, found, request.ticketIds);
+  return sameSeatsOrReused(key, 'order', row, request.ticketIds);
 }
 
 /** The order a customer made with an idempotency key, if any. */
