@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTokenVerifier } from './auth/tokens.js';
 import { createSaleSettingsCache } from './catalog/sale-settings.js';
 import type { TicketChange } from './catalog/ticket-change.js';
@@ -142,7 +143,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         // stays open until the in-flight requests are done, so a client that connects meanwhile gets
         // that answer rather than a reset connection.
         gate.drain();
-        await holdSweeper.stop();
+        // A pass stuck on an unreachable Postgres must not hold the drain up past its grace.
+        await Promise.race([holdSweeper.stop(), sleep(config.shutdownGraceMs)]);
         availability.close();
         stopHearingSales();
         await ws.close();

@@ -140,6 +140,10 @@ describe.each<BackendKind>(['real', 'embedded'])('seat holds on the %s backend',
     expect(done.order?.tickets.map((t) => t.status)).toEqual(['SOLD', 'SOLD']);
     const again = await checkout(api, 'holder', held.hold?.id as string, 'pay-1');
     expect(again).toMatchObject({ __typename: 'CheckoutSuccess', order: { id: done.order?.id } });
+    // Checkout turned the hold marks into sold marks: a late buyer is refused SOLD with no query.
+    const quiet = api.queries();
+    expect(await purchase(api, 'late', ticketIds[0] as string)).toMatchObject({ reason: 'SOLD' });
+    expect(api.queries()).toBe(quiet);
     await expectSaleInvariants(api.app.services.db);
   });
 
@@ -230,6 +234,10 @@ describe.each<BackendKind>(['real', 'embedded'])('seat holds on the %s backend',
       expect((await seat(api, ticketIds[0] as string)).status).toBe('HELD');
       const second = await hold(api, 'next', [ticketIds[0] as string]);
       expect(second.__typename).toBe('HoldSeatsSuccess');
+      // The new hold's own lock became its hold mark: the next buyer is refused by Redis alone.
+      const quiet = api.queries();
+      expect(await purchase(api, 'third', ticketIds[0] as string)).toMatchObject({ reason: 'HELD' });
+      expect(api.queries()).toBe(quiet);
       // The whole expired hold ended: its other seat is back on sale too.
       expect((await seat(api, ticketIds[1] as string)).status).toBe('AVAILABLE');
       const late = await checkout(api, 'gone', first.hold?.id as string);

@@ -178,7 +178,7 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
     const bought = await purchase(a, 'owner', ticketGlobalIds[0] as string);
     expect(bought.__typename).toBe('PurchaseTicketSuccess');
     // Redis lost the sold mark, so a late buyer gets the lock, is refused by Postgres (SOLD) and is
-    // about to heal the mark with its lease (purchase.ts, the refused branch) when the owner cancels.
+    // about to heal the mark with its lease (settleRefusedLeases in sales/locked-sale.ts) when the owner cancels.
     await redis.del(key);
     const late = await b.app.backends.lock.acquire(ticketId);
     if (!late.acquired) throw new Error('the late buyer should hold the lock');

@@ -75,13 +75,16 @@ const exposeKnownErrors =
     const down = unavailableDependency(original);
     if (down) {
       logger.failure(`${down} unavailable`, original);
-      return new GraphQLError('The service is briefly unavailable; retry shortly. Nothing was bought.', {
-        extensions: {
-          code: 'SERVICE_UNAVAILABLE',
-          retryAfterSeconds: RETRY_AFTER_UNAVAILABLE_SECONDS,
-          http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_UNAVAILABLE_SECONDS) } },
+      return new GraphQLError(
+        'The service is briefly unavailable. Retry shortly with the same idempotencyKey: a purchase that reached the database just before may have gone through.',
+        {
+          extensions: {
+            code: 'SERVICE_UNAVAILABLE',
+            retryAfterSeconds: RETRY_AFTER_UNAVAILABLE_SECONDS,
+            http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_UNAVAILABLE_SECONDS) } },
+          },
         },
-      });
+      );
     }
     if (original instanceof SlowSubscriberError) {
       return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });

@@ -49,8 +49,11 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
       entries.set(lease.ticketId, { value: heldMark(buyer), expiresAt: now() + ttlMs });
       return true;
     },
-    async markSoldOutright(ticketIds, buyer) {
-      for (const id of ticketIds) entries.set(id, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
+    async heldToSold(ticketIds, buyer) {
+      for (const id of ticketIds) {
+        if (live(id)?.value === heldMark(buyer))
+          entries.set(id, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
+      }
     },
     async reopen(ticketId) {
       entries.delete(ticketId);

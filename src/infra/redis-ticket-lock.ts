@@ -13,7 +13,7 @@ import {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     fluxCompareAndDelete(key: string, token: string): Result<number, Context>;
-    fluxCompareAndMarkSold(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
+    fluxCompareAndSet(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
   }
 }
 
@@ -23,7 +23,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
-const COMPARE_AND_MARK_SOLD = `
+const COMPARE_AND_SET = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
@@ -42,7 +42,7 @@ export function ticketLockKey(prefix: string, ticketId: string): string {
  */
 export function createRedisTicketLock(redis: Redis, prefix: string, timings: LockTimings): TicketLock {
   redis.defineCommand('fluxCompareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
-  redis.defineCommand('fluxCompareAndMarkSold', { numberOfKeys: 1, lua: COMPARE_AND_MARK_SOLD });
+  redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   const key = (ticketId: string) => ticketLockKey(prefix, ticketId);
 
   return {
@@ -57,7 +57,7 @@ export function createRedisTicketLock(redis: Redis, prefix: string, timings: Loc
       return (await redis.fluxCompareAndDelete(key(lease.ticketId), lease.token)) === 1;
     },
     async markSold(lease: Lease, buyer?: string) {
-      const marked = await redis.fluxCompareAndMarkSold(
+      const marked = await redis.fluxCompareAndSet(
         key(lease.ticketId),
         lease.token,
         soldMark(buyer),
@@ -66,11 +66,15 @@ export function createRedisTicketLock(redis: Redis, prefix: string, timings: Loc
       return marked === 1;
     },
     async markHeld(lease: Lease, buyer: string, ttlMs: number) {
-      const marked = await redis.fluxCompareAndMarkSold(key(lease.ticketId), lease.token, heldMark(buyer), ttlMs);
+      const marked = await redis.fluxCompareAndSet(key(lease.ticketId), lease.token, heldMark(buyer), ttlMs);
       return marked === 1;
     },
-    async markSoldOutright(ticketIds, buyer) {
-      await Promise.all(ticketIds.map((id) => redis.set(key(id), soldMark(buyer), 'PX', timings.soldMarkTtlMs)));
+    async heldToSold(ticketIds, buyer) {
+      await Promise.all(
+        ticketIds.map((id) =>
+          redis.fluxCompareAndSet(key(id), heldMark(buyer), soldMark(buyer), timings.soldMarkTtlMs),
+        ),
+      );
     },
     async reopen(ticketId) {
       await redis.del(key(ticketId));

@@ -34,11 +34,15 @@ export interface TicketLock {
   markSold(lease: Lease, buyer?: string): Promise<boolean>;
   /** Compare-and-set: turns this lease's lock into a hold mark naming `buyer`, which lasts `ttlMs`. */
   markHeld(lease: Lease, buyer: string, ttlMs: number): Promise<boolean>;
-  /** Sets the sold mark on seats whatever their keys hold: a checkout, which the database has decided. */
-  markSoldOutright(ticketIds: readonly string[], buyer: string): Promise<void>;
+  /**
+   * After a checkout: turns `buyer`'s hold marks on these seats into sold marks. A key that holds
+   * anything else (nothing, after a flush; or a cancel that already cleared it) is left alone, and
+   * Postgres still refuses the seat to the next buyer who reaches it.
+   */
+  heldToSold(ticketIds: readonly string[], buyer: string): Promise<void>;
   /**
    * Clears the ticket's key, whatever it holds, once the database has put the ticket back on sale (a
-   * cancelled order). A holder's lock goes too: a refused buyer who read SOLD just before the release
+   * cancelled order, a released or expired hold). A holder's lock goes too: a refused buyer who read SOLD just before the release
    * could otherwise turn its lock into a sold mark that hides the free seat until the mark expires.
    * The holder's later release or markSold then finds nothing to change; Postgres still guards the sale.
    */

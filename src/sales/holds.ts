@@ -23,8 +23,15 @@ export interface ReopenDeps extends LeaseDeps {
  * publishes the seats, grouped by event. Clearing a key may free the lock of a request in flight;
  * Postgres still guards that request's write.
  */
-export async function reopenSeats(deps: ReopenDeps, tickets: readonly TicketChange[]): Promise<void> {
-  await Promise.all(tickets.map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)));
+export async function reopenSeats(
+  deps: ReopenDeps,
+  tickets: readonly TicketChange[],
+  /** Seats whose keys the caller holds (its own locks): they are announced but their keys kept. */
+  ownLocks: ReadonlySet<string> = NO_SEATS,
+): Promise<void> {
+  await Promise.all(
+    tickets.filter((t) => !ownLocks.has(t.id)).map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)),
+  );
   const byEvent = new Map<string, TicketChange[]>();
   for (const ticket of tickets) {
     const list = byEvent.get(ticket.eventId) ?? [];
@@ -34,10 +41,17 @@ export async function reopenSeats(deps: ReopenDeps, tickets: readonly TicketChan
   for (const [eventId, changes] of byEvent) deps.publish(eventId, changes);
 }
 
-/** Expires these holds now if they are past their expiry, and announces their seats. */
-async function expireIfDue(db: Db, deps: ReopenDeps, holdIds: readonly string[]): Promise<number> {
+const NO_SEATS: ReadonlySet<string> = new Set();
+
+/** Expires these holds now if they are past their expiry, and announces their seats (see reopenSeats). */
+async function expireIfDue(
+  db: Db,
+  deps: ReopenDeps,
+  holdIds: readonly string[],
+  ownLocks?: ReadonlySet<string>,
+): Promise<number> {
   const ended = await endHolds(db, { due: true, ids: holdIds }, 'EXPIRED');
-  await reopenSeats(deps, ended.tickets);
+  await reopenSeats(deps, ended.tickets, ownLocks);
   return ended.holds.length;
 }
 
@@ -84,7 +98,12 @@ async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Pr
   try {
     let outcome = await commitHoldOrRepeat(db, deps, request);
     // Seats an expired hold still keeps are freed now, rather than at the sweeper's next pass.
-    if (outcome.kind === 'refused' && (await expireIfDue(db, deps, await expiredHoldsOf(db, request.ticketIds))) > 0) {
+    // Keeps this request's own locks: they become its hold marks below.
+    const own = new Set(request.ticketIds);
+    if (
+      outcome.kind === 'refused' &&
+      (await expireIfDue(db, deps, await expiredHoldsOf(db, request.ticketIds), own)) > 0
+    ) {
       outcome = await commitHoldOrRepeat(db, deps, request);
     }
     switch (outcome.kind) {
@@ -168,7 +187,7 @@ export async function checkout(
     return { error: outcome.error };
   }
   await deps.lock
-    .markSoldOutright(
+    .heldToSold(
       outcome.changed.map((t) => t.id),
       input.customerId,
     )
@@ -251,11 +270,12 @@ export async function releaseHold(
   input: { holdId: string; customerId: string },
 ): Promise<HoldRow> {
   const ended = await endHolds(db, { due: false, ids: [input.holdId], customerId: input.customerId }, 'RELEASED');
+  // Before anything else can fail: the seats are back on sale, so their hold marks must go now.
+  await reopenSeats(deps, ended.tickets);
   const [hold] = await db
     .select()
     .from(holdsTable)
     .where(and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId)));
   if (!hold) throw new NotFoundError(input.holdId, 'Hold');
-  await reopenSeats(deps, ended.tickets);
   return hold;
 }

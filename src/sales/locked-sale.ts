@@ -100,17 +100,25 @@ export interface LeaseDeps {
  */
 export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
   const started = performance.now();
-  const attempts = await Promise.all(request.ticketIds.map((ticketId) => deps.lock.acquire(ticketId)));
+  const attempts = await Promise.allSettled(request.ticketIds.map((ticketId) => deps.lock.acquire(ticketId)));
   deps.lockTaken?.((performance.now() - started) / 1000);
   const leases: Lease[] = [];
   const refused: UnavailableTicket[] = [];
-  attempts.forEach((attempt, i) => {
-    if (attempt.acquired) leases.push(attempt.lease);
+  let failure: { reason: unknown } | undefined;
+  attempts.forEach((settled, i) => {
+    if (settled.status === 'rejected') failure ??= settled;
+    else if (settled.value.acquired) leases.push(settled.value.lease);
     else {
       const ticketId = request.ticketIds[i] as string;
-      refused.push({ ticketId, eventId: request.eventId, reason: attempt.reason, holder: attempt.holder });
+      const { reason, holder } = settled.value;
+      refused.push({ ticketId, eventId: request.eventId, reason, holder });
     }
   });
+  // Redis failed for some seat (a timeout): free the locks the others got, rather than leave them to the TTL.
+  if (failure) {
+    await releaseAll(deps, leases);
+    throw failure.reason;
+  }
   if (refused.length > 0) {
     await releaseAll(deps, leases);
     throw new TicketsUnavailableError(refused);
