@@ -340,6 +340,23 @@ describe('seat holds across instances on Postgres and Redis', () => {
     await expectSaleInvariants(instances[0].app.services.db);
   });
 
+  it('a release racing a checkout of the same hold: one wins, and the loser reports what happened', async () => {
+    const { ticketIds } = await createTestEvent(instances[0].app, { seats: 20 });
+    const token = await tokenFor('racer');
+    for (const ticketId of ticketIds) {
+      const held = await hold(instances[0], 'racer', [ticketId]);
+      const holdId = held.hold?.id as string;
+      const [paid, released] = await Promise.all([
+        checkout(instances[0], 'racer', holdId),
+        instances[1].gql<{ releaseHold: { hold: { status: string } } }>(RELEASE, { holdId }, { token }),
+      ]);
+      const status = released.data?.releaseHold.hold.status;
+      if (paid.__typename === 'CheckoutSuccess') expect(status).toBe('CHECKED_OUT');
+      else expect([paid.__typename, status]).toEqual(['HoldExpired', 'RELEASED']);
+    }
+    await expectSaleInvariants(instances[0].app.services.db);
+  });
+
   it('when Redis loses every key of ours while seats are held, nobody else can take them: Postgres refuses', async () => {
     const { ticketIds } = await createTestEvent(instances[0].app, { seats: 2 });
     const held = await hold(instances[0], 'keeper', [ticketIds[0] as string, ticketIds[1] as string]);

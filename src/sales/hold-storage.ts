@@ -131,7 +131,9 @@ export interface EndedHolds {
 /**
  * Ends ACTIVE holds in one statement: each becomes `status` (EXPIRED or RELEASED), its seats go back
  * to AVAILABLE with new versions, and each buyer's count for the event drops by the seats given back.
- * Rows another transaction has locked are skipped (`skip locked`): a checkout in progress wins.
+ * Expiring skips holds another transaction has locked (`skip locked`): a checkout in progress wins,
+ * and the sweeper never waits. A release waits for it instead, then finds the hold CHECKED_OUT and
+ * changes nothing, so the buyer is told what happened rather than shown a hold still ACTIVE.
  */
 export async function endHolds(db: Db, which: HoldsToEnd, status: 'EXPIRED' | 'RELEASED'): Promise<EndedHolds> {
   const conditions: SQL[] = [sql`h.status = 'ACTIVE'`];
@@ -153,7 +155,7 @@ with ended as (
   where id in (
     select h.id from holds h where ${sql.join(conditions, sql` and `)}
     order by h.expires_at limit ${limit}::int
-    for update skip locked
+    for update ${which.due ? sql`skip locked` : sql``}
   )
   returning id, customer_id, event_id
 ),
