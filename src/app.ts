@@ -147,7 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         await Promise.race([holdSweeper.stop(), sleep(config.shutdownGraceMs)]);
         availability.close();
         stopHearingSales();
-        await ws.close();
+        await ws.close(config.shutdownGraceMs);
         // In-flight requests finish, and their locks become sold marks or are released.
         const cut = await gate.idle(config.shutdownGraceMs, DRAIN_QUIET_MS);
         if (cut > 0)

@@ -14,6 +14,7 @@ import {
 } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
+import { wsClient } from './helpers/live.js';
 import { signalGroup, startServer } from './helpers/process.js';
 import { type OwnRedis, startOwnRedis } from './helpers/redis-server.js';
 import { TEST_JWT_SECRET, TEST_REDIS_URL } from './helpers/services.js';
@@ -361,5 +362,50 @@ describe('SIGTERM under load (node dist/main.js on Postgres and Redis)', () => {
     } finally {
       await check.stop();
     }
+  });
+});
+
+describe('a drain with a mutation in flight over graphql-ws', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('answers the mutation before closing the socket', async () => {
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const api = await startTestApp({
+      kind: 'real',
+      databaseUrl: database.url,
+      // The purchase pauses between its locks and its transaction, so the drain starts mid-flight.
+      hooks: {
+        afterLock: async () => {
+          entered();
+          await sleep(300);
+        },
+      },
+    });
+    const { ticketIds } = await createTestEvent(api.app, { seats: 1 });
+    const url = await api.listen();
+    const client = wsClient(url, await tokenFor('ws-buyer'));
+    const answer = new Promise<unknown>((resolve, reject) => {
+      let result: unknown;
+      client.subscribe(
+        { query: PURCHASE, variables: { ticketId: ticketIds[0] } },
+        { next: (value) => (result = value), error: reject, complete: () => resolve(result) },
+      );
+    });
+    await inside;
+    const stopped = api.stop();
+    const result = (await answer) as { data?: { purchaseTicket?: { __typename: string } } };
+    expect(result.data?.purchaseTicket?.__typename).toBe('PurchaseTicketSuccess');
+    await stopped;
+    await client.dispose();
   });
 });

@@ -1,9 +1,14 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createPayloadJson } from './payload-json.js';
+
+const SHUTTING_DOWN = new GraphQLError('This instance is shutting down; retry the operation.', {
+  extensions: { code: 'SERVICE_UNAVAILABLE' },
+});
 
 type EnvelopedArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -39,13 +44,24 @@ export function attachGraphQLWs(
     verifyClient: perAddress.verifyClient,
   });
   wsServer.on('connection', perAddress.track);
+  // Operations (a mutation, a query) being executed now; a drain lets them answer before the sockets go.
+  let executing = 0;
+  let draining = false;
   const disposable = useServer<Record<string, unknown>>(
     {
       // Each result's data becomes JSON once, not once per socket (see payload-json.ts).
       onNext: (_ctx, _id, _payload, _args, result) => payloadJson.payload(result),
-      execute: (args) => (args as EnvelopedArgs).rootValue.execute(args) as never,
+      execute: async (args) => {
+        executing++;
+        try {
+          return (await (args as EnvelopedArgs).rootValue.execute(args)) as never;
+        } finally {
+          executing--;
+        }
+      },
       subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
+        if (draining) return [SHUTTING_DOWN];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: ctx.connectionParams,
           params,
@@ -72,8 +88,14 @@ export function attachGraphQLWs(
     wsServer,
   );
   return {
-    /** Closes every socket (1001, going away) and the server. */
-    async close() {
+    /**
+     * Refuses new operations (SERVICE_UNAVAILABLE), lets those being executed answer for up to
+     * `graceMs`, then closes every socket (1001, going away) and the server.
+     */
+    async close(graceMs = 0) {
+      draining = true;
+      const deadline = performance.now() + graceMs;
+      while (executing > 0 && performance.now() < deadline) await sleep(20);
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
