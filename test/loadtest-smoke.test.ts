@@ -1,91 +1,12 @@
-import { spawn } from 'node:child_process';
 import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_ADMIN_URL, TEST_REDIS_URL } from './helpers/services.js';
+import { expectNoEarlier, onlyReport, runHarness } from './helpers/loadtest-harness.js';
 
 // The load-test harness, run for real but briefly: it starts the API as separate processes on a
 // fresh database, drives a few hundred purchases and checks the invariants in SQL. Correctness
 // only: no assertion here is about speed.
-
-interface Latency {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-type ByOutcome = Record<'wins' | 'rejects' | 'all', Latency>;
-
-interface SmokeReport {
-  passed: boolean;
-  results: Array<{
-    contender: string;
-    load: {
-      wins: number;
-      sent: number;
-      completed: number;
-      dropped: number;
-      rejects: Record<string, number>;
-      errors: Record<string, number>;
-      latency: { fromSchedule: ByOutcome; fromSend: ByOutcome };
-      sendLag: Latency;
-    };
-    sale: {
-      seats: number;
-      sold: number;
-      group?: { size: number; perCustomerLimit: number; orders: number; freeBlocks: number };
-      holds?: {
-        made: number;
-        walkedAway: number;
-        checkouts: { sent: number; made: number; outcomes: Record<string, number> };
-        refusalCost: { refusals: number; outcomes: Record<string, number>; holdStatements: number } | null;
-        statements: { holdStatements: number } | null;
-        expiryLag: { database: Latency; subscriber: Latency };
-      };
-    };
-    invariants: Array<{ name: string; pass: boolean }> | null;
-    live?: {
-      subscribers: number;
-      connected: number;
-      commitToClient: { count: number };
-      failures: Record<string, number>;
-    };
-  }>;
-}
-
-async function runHarness(outDir: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'loadtest/run.ts', ...args, '--out', outDir, '--quiet'], {
-    env: { ...process.env, LOADTEST_DATABASE_URL: PG_ADMIN_URL, LOADTEST_REDIS_URL: TEST_REDIS_URL },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, output };
-}
-
-async function onlyReport(outDir: string, prefix: string): Promise<SmokeReport> {
-  const files = (await readdir(outDir)).filter((f) => f.startsWith(prefix) && f.endsWith('.json'));
-  expect(files).toHaveLength(1);
-  return JSON.parse(await readFile(join(outDir, files[0] as string), 'utf8')) as SmokeReport;
-}
-
-/** Each percentile of `later` is at least that of `earlier`, for every outcome. */
-function expectNoEarlier(later: ByOutcome, earlier: ByOutcome): void {
-  for (const outcome of ['wins', 'rejects', 'all'] as const) {
-    expect(later[outcome].count).toBe(earlier[outcome].count);
-    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
-      expect(later[outcome][p], `${outcome} ${p}`).toBeGreaterThanOrEqual(earlier[outcome][p]);
-    }
-  }
-}
 
 describe('the load-test harness (smoke, correctness only)', () => {
   let outDir: string;
@@ -228,69 +149,6 @@ describe('the load-test harness (smoke, correctness only)', () => {
     }
     expect(report.results[0]?.invariants).toBeNull();
     expect(report.results[1]?.invariants?.every((i) => i.pass)).toBe(true);
-  });
-
-  it('runs hold-checkout with 2 s holds: holds made, half checked out, the rest expired and announced, refusals sent no hold statement, the invariants PASS, exit code 0', async () => {
-    const { code, output } = await runHarness(outDir, [
-      'hold-checkout',
-      '--seats',
-      '400',
-      '--rate',
-      '100',
-      '--duration',
-      '2s',
-      '--hold-seconds',
-      '2',
-      '--think',
-      '0.3s',
-      '--checkout-share',
-      '0.5',
-      '--buyers',
-      '300',
-      '--warmup',
-      '200',
-    ]);
-    expect(code, output).toBe(0);
-    const report = await onlyReport(outDir, 'hold-checkout-2');
-    const [result] = report.results;
-    const holds = result?.sale.holds;
-    if (!result || !holds) throw new Error(`no hold figures:\n${output}`);
-    expect(report.passed).toBe(true);
-    expect(result.contender).toBe('redis-lock');
-    expect(result.load.errors).toEqual({});
-    // A win of the load is a hold; its checkout makes the order.
-    expect(holds.made).toBe(result.load.wins);
-    expect(holds.made).toBeGreaterThan(0);
-    expect(holds.walkedAway).toBeGreaterThan(0);
-    expect(holds.checkouts.made).toBeGreaterThan(0);
-    expect(holds.checkouts.outcomes.CheckoutSuccess).toBe(holds.checkouts.made);
-    // Every hold made ran the hold statement: the counter sees the servers' statements.
-    expect(holds.statements?.holdStatements).toBeGreaterThanOrEqual(holds.made);
-    // The refusal window: every answer HELD, and no refusal reached the hold statement.
-    expect(holds.refusalCost?.refusals).toBeGreaterThan(0);
-    expect(Object.keys(holds.refusalCost?.outcomes ?? {})).toEqual(['TicketsUnavailable:HELD']);
-    expect(holds.refusalCost?.holdStatements).toBe(0);
-    // The blocking holds and the walked-away ones expired during the run, in Postgres and on the seat map.
-    expect(holds.expiryLag.database.count).toBeGreaterThan(0);
-    expect(holds.expiryLag.subscriber.count).toBeGreaterThan(0);
-    expect(result.invariants?.map((i) => i.name)).toEqual(
-      expect.arrayContaining([
-        'no seat HELD whose hold is not ACTIVE',
-        'no hold ACTIVE more than 1 s past its expiry',
-        "every checked-out hold's order = its seats",
-        'customer counts = bought + actively held seats',
-      ]),
-    );
-    expect(result.invariants?.every((i) => i.pass)).toBe(true);
-    expect(output).toMatch(/expiry lag p50\/p99\/max ms: database [\d./]+ \(\d+ holds\); subscriber/);
-  });
-
-  it('refuses hold-checkout on any contender but redis-lock, naming why', async () => {
-    const { code, output } = await runHarness(outDir, ['compare', '--scenario', 'hold-checkout', '--duration', '1s']);
-    expect(code).toBe(2);
-    expect(output).toContain(
-      'hold-checkout runs on redis-lock only, not floor, pg-row-lock, pg-optimistic, pg-conditional',
-    );
   });
 
   it('runs live seat-rush with 5 subscribers: each sees every sale once, the invariants PASS, exit code 0', async () => {
