@@ -3,191 +3,34 @@ import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 import type { Pool } from 'undici';
 import { parseDuration } from '../cli-values.js';
-import type { ContenderResult, HoldFigures } from '../contender-result.js';
+import type { HoldFigures } from '../contender-result.js';
 import { runLoad } from '../generator.js';
-import { type GoalVerdict, met } from '../goals.js';
 import { type Clients, openClients } from '../http-client.js';
 import type { InvariantResult } from '../invariants.js';
-import { LatencyRecorder, type LatencySummary } from '../latency.js';
+import { LatencyRecorder } from '../latency.js';
 import { AVAILABILITY_SUBSCRIPTION, openSubscriber } from '../live.js';
 import { RandomPool } from '../random-pool.js';
 import { sleep } from '../services.js';
-import { type StatementDelta, type StatementSnapshot, statementsBetween } from '../statement-counter.js';
-import type { Outcome, Target } from '../targets.js';
+import { type StatementSnapshot, statementsBetween } from '../statement-counter.js';
+import type { Outcome } from '../targets.js';
+import {
+  BLOCKING_HOLDS,
+  CHECKOUT_CONNECTIONS,
+  checkoutBody,
+  drawDistinct,
+  GrowingTarget,
+  type Heard,
+  holdBody,
+  MOST_SEATS,
+  post,
+  SeatMap,
+  type SeenHold,
+  type Settings,
+  uuidOf,
+} from './hold-checkout-buyers.js';
+import { holdChecks } from './hold-checkout-checks.js';
+import { bump, consoleLines, holdStatements, judge, reportLines, round, shortTexts } from './hold-checkout-report.js';
 import { type LoadContext, type SaleRun, type Scenario, SEATS_OPTION, type Venue, venueSeats } from './scenario.js';
-
-/** The hold a buyer asks for: the seats, a key of its own, and what a checkout page needs back. */
-export const HOLD_MUTATION = `mutation Hold($ticketIds: [ID!]!, $key: String!) { holdSeats(input: { ticketIds: $ticketIds, idempotencyKey: $key }) { __typename ... on HoldSeatsSuccess { hold { id expiresAt } } ... on TicketsUnavailable { tickets { ticketId reason } } ... on Error { message } } }`;
-
-/** Paying for a hold. */
-export const CHECKOUT_MUTATION = `mutation Pay($holdId: ID!, $key: String!) { checkout(input: { holdId: $holdId, idempotencyKey: $key }) { __typename ... on CheckoutSuccess { order { id totalCents } } ... on HoldExpired { holdId expiredAt } ... on Error { message } } }`;
-
-const HOLD_QUERY = JSON.stringify(HOLD_MUTATION);
-const CHECKOUT_QUERY = JSON.stringify(CHECKOUT_MUTATION);
-
-/** The request body that holds these seats under `key`. */
-export const holdBody = (ticketGlobalIds: readonly string[], key: string): string =>
-  `{"query":${HOLD_QUERY},"variables":{"ticketIds":${JSON.stringify(ticketGlobalIds)},"key":${JSON.stringify(key)}}}`;
-
-const checkoutBody = (holdGlobalId: string, key: string): string =>
-  `{"query":${CHECKOUT_QUERY},"variables":{"holdId":${JSON.stringify(holdGlobalId)},"key":${JSON.stringify(key)}}}`;
-
-/** A buyer holds 1 to this many seats. */
-const MOST_SEATS = 4;
-/** Holds made before the refusal window, each of MOST_SEATS seats at the venue's end: what refused buyers ask for. */
-const BLOCKING_HOLDS = 10;
-/** The hold statement's text, to count its executions among the statements (holds.ts, hold-storage.ts). */
-const HOLD_STATEMENT = /\binsert into holds\b/i;
-/** Keep-alive connections per server for the checkouts and the blocking holds. */
-const CHECKOUT_CONNECTIONS = 16;
-
-/** The options this scenario reads, defaults filled in. */
-interface Settings {
-  seats: number;
-  holdSeconds: number;
-  thinkMs: number;
-  checkoutShare: number;
-}
-
-/** `Hold:<uuid>` (or `Order:`) from a global id, lower case; anything else as it is. */
-function uuidOf(globalId: string, typename: string): string {
-  const decoded = Buffer.from(globalId, 'base64').toString('utf8');
-  return decoded.startsWith(`${typename}:`) ? decoded.slice(typename.length + 1).toLowerCase() : globalId;
-}
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const bump = (counts: Record<string, number>, key: string, by = 1) => {
-  counts[key] = (counts[key] ?? 0) + by;
-};
-const byCount = (counts: Record<string, number>) =>
-  Object.entries(counts)
-    .sort(([, a], [, b]) => b - a)
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ') || 'none';
-const lagText = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
-
-/** One GraphQL POST; resolves with the answer's field `field`, or an error's kind. */
-async function post(
-  pool: Pool,
-  authorization: string,
-  body: string,
-  field: string,
-): Promise<{ result?: Record<string, unknown> & { __typename?: string }; error?: string }> {
-  try {
-    const response = await pool.request({
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body,
-    });
-    const text = await response.body.text();
-    let reply: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> };
-    try {
-      reply = JSON.parse(text);
-    } catch {
-      return { error: `HTTP ${response.statusCode} non-JSON` };
-    }
-    const first = reply.errors?.[0];
-    if (first) return { error: `GraphQL ${first.extensions?.code ?? 'error'}` };
-    if (response.statusCode !== 200) return { error: `HTTP ${response.statusCode}` };
-    const result = reply.data?.[field] as (Record<string, unknown> & { __typename?: string }) | undefined;
-    return result ? { result } : { error: 'empty result' };
-  } catch (error) {
-    return { error: (error as { code?: string }).code ?? (error as Error).name ?? 'Error' };
-  }
-}
-
-/**
- * What buyers know of the seat map: seats they believe free, and seats not yet seen sold. They learn
- * from their own answers (a hold takes its seats, a checkout sells them, a refusal names seats HELD
- * or SOLD) and from the subscriber's messages, newest version first, as a seat map does: an expired
- * hold's seats come back when its AVAILABLE message arrives.
- */
-class SeatMap {
-  readonly free: RandomPool;
-  readonly unsold: RandomPool;
-  private readonly versions: Float64Array;
-
-  constructor(seats: number) {
-    this.free = new RandomPool(seats);
-    this.unsold = new RandomPool(seats);
-    this.versions = new Float64Array(seats);
-  }
-
-  heard(seat: number, status: string, version: number): void {
-    if (!(version > (this.versions[seat] ?? 0))) return;
-    this.versions[seat] = version;
-    if (status === 'AVAILABLE') {
-      if (this.unsold.has(seat)) this.free.add(seat);
-    } else if (status === 'SOLD') this.sold(seat);
-    else this.taken(seat);
-  }
-
-  taken(seat: number): void {
-    this.free.remove(seat);
-  }
-
-  sold(seat: number): void {
-    this.free.remove(seat);
-    this.unsold.remove(seat);
-  }
-}
-
-/** A hold a buyer saw made. */
-interface SeenHold {
-  globalId: string;
-  seats: number[];
-  expiresAtMs: number;
-  authorization: string;
-}
-
-/** One change of a seat as the subscriber heard it: status, its Postgres stamp, and when it arrived (both epoch ms). */
-interface Heard {
-  status: string;
-  changedAt: number;
-  arrival: number;
-}
-
-/** A target whose bodies are written as buyers come (each hold needs a fresh idempotency key). */
-class GrowingTarget implements Target {
-  readonly bodies: string[] = [];
-  private readonly seatsOf: number[][] = [];
-
-  constructor(
-    private readonly pick: () => number[] | null,
-    private readonly bodyOf: (seats: number[], index: number) => string,
-    private readonly answered: (seats: number[], outcome: Outcome, authorization: string) => void,
-  ) {}
-
-  next(): number {
-    const seats = this.pick();
-    if (!seats) return -1;
-    const index = this.bodies.length;
-    this.seatsOf.push(seats);
-    this.bodies.push(this.bodyOf(seats, index));
-    return index;
-  }
-
-  observe(index: number, outcome: Outcome, authorization: string): void {
-    const seats = this.seatsOf[index] ?? [];
-    // Sent and answered: let the body and the seats go.
-    this.bodies[index] = '';
-    this.seatsOf[index] = [];
-    this.answered(seats, outcome, authorization);
-  }
-}
-
-/** Draws up to `want` distinct members of `pool`, leaving them in it. */
-function drawDistinct(pool: RandomPool, want: number): number[] {
-  const drawn: number[] = [];
-  while (drawn.length < want && pool.size > 0) {
-    const member = pool.draw(Math.random);
-    drawn.push(member);
-    pool.remove(member);
-  }
-  for (const member of drawn) pool.add(member);
-  return drawn;
-}
 
 /** One contender's hold-checkout run: buyers, checkouts, the subscriber, the refusal window, the checks. */
 class HoldCheckoutRun implements SaleRun {
@@ -494,125 +337,16 @@ class HoldCheckoutRun implements SaleRun {
   readonly checks = (sql: postgres.Sql, eventId: string) => this.check(sql, eventId);
 
   private async check(sql: postgres.Sql, eventId: string): Promise<InvariantResult[]> {
-    const holds = await sql<
-      Array<{
-        id: string;
-        status: string;
-        order_id: string | null;
-        expires_ms: number;
-        ended_ms: number | null;
-        seats: string[];
-        order_seats: string[] | null;
-      }>
-    >`
-      select h.id::text as id, h.status::text as status, h.order_id::text as order_id,
-        (extract(epoch from h.expires_at) * 1000)::float8 as expires_ms,
-        (extract(epoch from h.ended_at) * 1000)::float8 as ended_ms,
-        array(select ht.ticket_id::text from hold_tickets ht where ht.hold_id = h.id order by 1) as seats,
-        case when h.order_id is null then null else
-          array(select ot.ticket_id::text from order_tickets ot
-                where ot.order_id = h.order_id and ot.released_at is null order by 1) end as order_seats
-      from holds h where h.event_id = ${eventId}`;
-    const [seats] = await sql<Array<{ held: number; by_ended: number; active: number; overdue: number; kept: number }>>`
-      select
-        (select count(*)::int from tickets where event_id = ${eventId} and status = 'HELD') as held,
-        (select count(*)::int from tickets t left join holds h on h.id = t.hold_id
-          where t.event_id = ${eventId} and t.status = 'HELD' and (h.id is null or h.status <> 'ACTIVE')) as by_ended,
-        (select count(*)::int from holds where event_id = ${eventId} and status = 'ACTIVE') as active,
-        (select count(*)::int from holds where event_id = ${eventId} and status = 'ACTIVE'
-          and expires_at < now() - interval '1 second') as overdue,
-        (select count(*)::int from tickets t join holds h on h.id = t.hold_id
-          where t.event_id = ${eventId} and h.expires_at < now() - interval '1 second') as kept`;
-    const [orphans] = await sql<Array<{ n: number }>>`
-      select count(*)::int as n from orders o where o.event_id = ${eventId}
-        and not exists (select 1 from holds h where h.order_id = o.id and h.status = 'CHECKED_OUT')`;
-    const [counters] = await sql<Array<{ customers: number; drift: number }>>`
-      with bought as (
-        select o.customer_id, count(*)::int as n from orders o
-        join order_tickets ot on ot.order_id = o.id and ot.released_at is null
-        where o.event_id = ${eventId} group by o.customer_id
-      ),
-      held as (
-        select h.customer_id, count(*)::int as n from holds h join tickets t on t.hold_id = h.id
-        where h.event_id = ${eventId} and h.status = 'ACTIVE' group by h.customer_id
-      ),
-      counted as (select customer_id, tickets as n from customer_event_tickets where event_id = ${eventId})
-      select count(*)::int as customers,
-        count(*) filter (where coalesce(c.n, 0) <> coalesce(b.n, 0) + coalesce(hd.n, 0))::int as drift
-      from counted c full join bought b using (customer_id) full join held hd using (customer_id)`;
-
-    const checkedOut = holds.filter((h) => h.status === 'CHECKED_OUT');
-    const wrongOrders = checkedOut.filter((h) => !h.order_seats || h.order_seats.join() !== h.seats.join()).length;
-    const inSql = new Map(holds.map((h) => [h.id, h]));
-    let seatsAsked = 0;
-    let wrongSeats = 0;
-    let unseenHolds = 0;
-    for (const [id, seen] of this.holds) {
-      const row = inSql.get(id);
-      if (!row) {
-        unseenHolds++;
-        continue;
-      }
-      const asked = seen.seats.map((seat) => this.venue.ticketIds[seat] ?? '').sort();
-      if (asked.join() === row.seats.join()) seatsAsked++;
-      else wrongSeats++;
-    }
-    let ordersMatch = 0;
-    for (const [holdId, orderId] of this.orders) if (inSql.get(holdId)?.order_id === orderId) ordersMatch++;
-    this.expiryLag = this.lagOf(holds.filter((h) => h.status === 'EXPIRED'));
-
-    const held = seats?.held ?? 0;
-    const byEnded = seats?.by_ended ?? 0;
-    const overdue = seats?.overdue ?? 0;
-    const kept = seats?.kept ?? 0;
-    return [
-      {
-        name: 'no seat HELD whose hold is not ACTIVE',
-        pass: byEnded === 0,
-        detail: `${held} seats HELD at the end, ${byEnded} of them by a hold that is not ACTIVE (or by none)`,
-      },
-      {
-        name: 'no hold ACTIVE more than 1 s past its expiry',
-        pass: overdue === 0 && kept === 0,
-        detail: `${seats?.active ?? 0} holds ACTIVE at the end (checked ${round(this.holdMs / 1000 + 1)} s after the load), ${overdue} of them more than 1 s past expires_at; ${kept} seats still kept by such a hold`,
-      },
-      {
-        name: "every checked-out hold's order = its seats",
-        pass:
-          wrongOrders === 0 &&
-          (orphans?.n ?? 0) === 0 &&
-          wrongSeats === 0 &&
-          unseenHolds === 0 &&
-          ordersMatch === this.orders.size,
-        detail: `${checkedOut.length} CHECKED_OUT holds, ${wrongOrders} whose order's live lines are not exactly the hold's seats; ${orphans?.n ?? 0} orders made by no checkout; of ${this.holds.size} holds buyers saw made, ${seatsAsked} hold exactly the seats asked for, ${wrongSeats} do not, ${unseenHolds} are not in SQL; ${ordersMatch} of ${this.orders.size} orders buyers saw are their hold's order`,
-      },
-      {
-        name: 'customer counts = bought + actively held seats',
-        pass: (counters?.drift ?? 0) === 0,
-        detail: `${counters?.customers ?? 0} customers, ${counters?.drift ?? 0} whose customer_event_tickets differs from their live order lines plus the seats of their ACTIVE holds`,
-      },
-    ];
-  }
-
-  /** Expiry lag of the EXPIRED holds, in Postgres and at the subscriber (see HoldFigures.expiryLag). */
-  private lagOf(expired: ReadonlyArray<{ expires_ms: number; ended_ms: number | null; seats: string[] }>) {
-    const database = new LatencyRecorder();
-    const subscriber = new LatencyRecorder();
-    const seatOfId = new Map(this.venue.ticketIds.map((id, i) => [id, i]));
-    let retaken = 0;
-    let unheard = 0;
-    for (const hold of expired) {
-      const expiresAt = Math.round(hold.expires_ms);
-      if (hold.ended_ms !== null) database.record(Math.round(hold.ended_ms) - expiresAt);
-      for (const id of hold.seats) {
-        const log = this.heard[seatOfId.get(id) ?? -1] ?? [];
-        const first = log.find((change) => change.changedAt >= expiresAt);
-        if (!first) unheard++;
-        else if (first.status === 'AVAILABLE') subscriber.record(first.arrival - expiresAt);
-        else retaken++;
-      }
-    }
-    return { database: database.summary(), subscriber: subscriber.summary(), retaken, unheard };
+    const seen = {
+      holds: this.holds,
+      orders: this.orders,
+      ticketIds: this.venue.ticketIds,
+      heard: this.heard,
+      holdMs: this.holdMs,
+    };
+    const { results, expiryLag } = await holdChecks(sql, eventId, seen);
+    this.expiryLag = expiryLag;
+    return results;
   }
 
   figures({ sold }: { sold: number; orders: number }) {
@@ -643,19 +377,6 @@ class HoldCheckoutRun implements SaleRun {
   }
 }
 
-const holdStatements = (delta: StatementDelta) =>
-  Object.entries(delta.byText)
-    .filter(([text]) => HOLD_STATEMENT.test(text))
-    .reduce((sum, [, n]) => sum + n, 0);
-
-/** The texts cut to their first 160 characters (for the report), counts merged where they then agree. */
-function shortTexts(delta: StatementDelta): StatementDelta {
-  const byText: Record<string, number> = {};
-  for (const [text, n] of Object.entries(delta.byText))
-    bump(byText, text.length > 160 ? `${text.slice(0, 159)}…` : text, n);
-  return { ...delta, byText };
-}
-
 /** A number option within [min, max]; `fallback` when not given. */
 function numberIn(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -671,85 +392,6 @@ function thinkTime(text: string | undefined): number {
   } catch {
     throw new Error(`--think: "${text}" is not a duration like 2s`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The report: the console lines, the Markdown table and notes, the targets.
-
-function refusalText(cost: HoldFigures['refusalCost']): string {
-  if (!cost) return 'refusal window: not measured';
-  return `refusal window: ${cost.refusals} refused holds (${byCount(cost.outcomes)}) in ${cost.window.ms} ms: ${cost.window.total} statements (${cost.idle.total} in the ${cost.idle.ms} ms idle window before), ${cost.unexplained} of kinds the idle servers did not send → ${cost.perRefusal} per refusal; hold statements ${cost.holdStatements}${cost.clean ? '' : ' (a blocking hold expired before the window ended: not clean)'}`;
-}
-
-function consoleLines(r: ContenderResult): string[] {
-  const h = r.sale.holds;
-  if (!h) return [];
-  const c = h.checkouts;
-  const lag = h.expiryLag;
-  return [
-    `holds ${h.made} (${h.holdSeconds} s each): ${h.perSecond}/s; checkouts ${c.made} of ${c.sent} sent: ${c.perSecond}/s, p50/p99 ${c.latency.p50}/${c.latency.p99} ms from due; walked away ${h.walkedAway}`,
-    `hold refusals: ${byCount(r.load.rejects)}; checkout answers: ${byCount(c.outcomes)}`,
-    refusalText(h.refusalCost),
-    `expiry lag p50/p99/max ms: database ${lagText(lag.database).replaceAll(' ', '')} (${lag.database.count} holds); subscriber ${lagText(lag.subscriber).replaceAll(' ', '')} (${lag.subscriber.count} seats; ${lag.retaken} re-taken first, ${lag.unheard} unheard)`,
-    h.statements
-      ? `Postgres statements, load start to last expiry: ${h.statements.total} (${h.statements.holdStatements} hold statements for ${h.made} holds made)`
-      : 'Postgres statements: not counted',
-  ];
-}
-
-function reportLines(results: readonly ContenderResult[]): string[] {
-  return results.flatMap((r) => {
-    const h = r.sale.holds;
-    if (!h) return [];
-    const c = h.checkouts;
-    const lag = h.expiryLag;
-    const cost = h.refusalCost;
-    return [
-      '',
-      `### ${r.contender}: holds and checkouts`,
-      '',
-      '| holds made | holds/s | seats per hold (holds) | checkouts made / sent | checkouts/s | checkout p50 / p95 / p99 / max from due (ms) | walked away | hold refusals | checkout answers |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      `| ${h.made} | ${h.perSecond} | ${byCount(h.bySeats)} | ${c.made} / ${c.sent} | ${c.perSecond} | ${c.latency.p50} / ${c.latency.p95} / ${c.latency.p99} / ${c.latency.max} | ${h.walkedAway} | ${byCount(r.load.rejects)} | ${byCount(c.outcomes)} |`,
-      '',
-      '| expiry lag (ms) | p50 / p99 / max | count |',
-      '| --- | --- | --- |',
-      `| expires_at → AVAILABLE in Postgres (ended_at) | ${lagText(lag.database)} | ${lag.database.count} holds |`,
-      `| expires_at → AVAILABLE message at the subscriber | ${lagText(lag.subscriber)} | ${lag.subscriber.count} seats (${lag.retaken} taken again before an AVAILABLE message, ${lag.unheard} unheard) |`,
-      '',
-      `- Refusal cost: ${refusalText(cost)}.${cost ? ` Sent only in the refusal window: ${byCount(cost.onlyInWindow)}.` : ''}`,
-      h.statements
-        ? `- Postgres statements from the load's start to the end of the expiry wait: ${h.statements.total}, of which ${h.statements.holdStatements} hold statements for ${h.made} holds made (the difference: hold statements Postgres itself refused, or ran again after freeing an expired hold's seats).`
-        : '- Postgres statements: not counted.',
-      `- Holds last ${h.holdSeconds} s (\`HOLD_TTL_MS\`); ${Math.round(h.checkoutShare * 100)} % of buyers check out ${h.thinkMs / 1000} s after their hold's answer, the rest walk away. The ${BLOCKING_HOLDS} holds that block the refusal window count as walked away. The servers reach Postgres through the harness' statement counter, a loopback proxy.`,
-    ];
-  });
-}
-
-function judge(product: ContenderResult): GoalVerdict[] {
-  const h = product.sale.holds;
-  if (!h) return [];
-  const cost = h.refusalCost;
-  const { database, subscriber } = h.expiryLag;
-  const lagGoal = (where: string, s: LatencySummary, unit: string): GoalVerdict => ({
-    goal: `expiry lag to ${where} p99 ≤ 1 s (redis-lock)`,
-    verdict: s.count === 0 ? 'n/a' : met(s.p99 <= 1000),
-    evidence:
-      s.count === 0
-        ? `no ${unit} expired`
-        : `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.count} ${unit}`,
-  });
-  return [
-    {
-      goal: 'refused holds cost 0 Postgres statements (redis-lock)',
-      verdict: !cost?.clean || cost.refusals === 0 ? 'n/a' : met(cost.holdStatements === 0 && cost.perRefusal <= 0.01),
-      evidence: cost
-        ? `${refusalText(cost)}. A refusal that reached Postgres would send at least its hold statement or a read the idle servers never send; judged at ≤ 0.01 per refusal, so a periodic read landing in the window (the live resync, every 5 s) does not count as a cost`
-        : 'not measured',
-    },
-    lagGoal('AVAILABLE in the database', database, 'holds'),
-    lagGoal("the subscriber's AVAILABLE message", subscriber, 'seats'),
-  ];
 }
 
 /**
