@@ -107,8 +107,11 @@ export async function commitHold(db: Db, request: SaleRequest, defaultMs: number
 
 /** Which ACTIVE holds {@link endHolds} ends. */
 export type HoldsToEnd =
-  /** Every hold past its expiry, oldest first, at most `limit` (the sweeper). */
-  | { due: true; limit: number }
+  /**
+   * Every hold past its expiry, oldest first, at most `limit` (the sweeper), and only if this
+   * statement wins the transaction-level advisory lock `sweepLock`: one instance sweeps at a time.
+   */
+  | { due: true; limit: number; sweepLock: number }
   /** These holds, if past their expiry (a late checkout, a seat an expired hold still keeps). */
   | { due: true; ids: readonly string[] }
   /** These holds of this buyer, whatever their expiry (the buyer released them). */
@@ -143,6 +146,8 @@ export async function endHolds(db: Db, which: HoldsToEnd, status: 'EXPIRED' | 'R
     conditions.push(sql`h.id = any(${`{${which.ids.join(',')}}`}::uuid[])`);
   }
   if ('customerId' in which) conditions.push(sql`h.customer_id = ${which.customerId}`);
+  // An uncorrelated subquery, so Postgres evaluates it once per statement, not once per row.
+  if ('sweepLock' in which) conditions.push(sql`(select pg_try_advisory_xact_lock(${which.sweepLock}::bigint))`);
   const limit = 'limit' in which ? which.limit : 10_000;
   // One text per kind of `which` (its values are parameters), so each is prepared once per connection.
   const name = `flux_end_holds_${'limit' in which ? 'due' : which.due ? 'due_ids' : 'released'}`;

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { endHolds } from './hold-storage.js';
 import { type ReopenDeps, reopenSeats } from './holds.js';
@@ -30,8 +29,8 @@ export interface HoldSweeper {
 
 /**
  * Puts the seats of expired holds back on sale, on time, whatever crashed: every instance wakes
- * every `intervalMs`, and the one that wins a transaction-level advisory lock ends the due holds in
- * batches (one statement each, see {@link endHolds}), so a thousand expiring holds are a few
+ * every `intervalMs` and sends one statement ({@link endHolds}); the statement that wins a
+ * transaction-level advisory lock ends the due holds in batches, so a thousand expiring holds are a few
  * statements on one instance, not a thousand queries on each. The seats' Redis keys are cleared and
  * the changes published after each commit. Nothing here is kept in memory, so an instance that made
  * a hold may die and another still expires it; a Redis that lost every key changes nothing either.
@@ -43,16 +42,8 @@ export function startHoldSweeper(db: Db, deps: HoldSweeperDeps): HoldSweeper {
   const pass = async (): Promise<number> => {
     let total = 0;
     for (;;) {
-      const ended = await db.transaction(async (tx) => {
-        const [row] = await tx
-          .execute<{ got: boolean }>(sql`select pg_try_advisory_xact_lock(${SWEEP_LOCK_KEY}) as got`)
-          .then((result) =>
-            Array.isArray(result) ? result : (result as unknown as { rows: { got: boolean }[] }).rows,
-          );
-        if (!row?.got) return undefined;
-        return endHolds(tx as unknown as Db, { due: true, limit: deps.batchSize }, 'EXPIRED');
-      });
-      if (!ended) return total;
+      // One statement, its own transaction: the lock, the holds, their seats and the counts together.
+      const ended = await endHolds(db, { due: true, limit: deps.batchSize, sweepLock: SWEEP_LOCK_KEY }, 'EXPIRED');
       await reopenSeats(deps, ended.tickets);
       total += ended.holds.length;
       if (ended.holds.length > 0) deps.onExpired?.(ended.holds.length);
