@@ -62,10 +62,12 @@ export function venueLayout(seats: number): SectionLayout[] {
 /** The row lengths of {@link venueLayout}, in seat-map order: where a group of adjacent seats may lie. */
 export function venueRows(seats: number): number[] {
   return venueLayout(seats).flatMap((section) =>
-    Array.from(
-      { length: typeof section.rows === 'number' ? section.rows : section.rows.length },
-      () => section.seatsPerRow,
-    ),
+    section.generalAdmission
+      ? [section.capacity]
+      : Array.from(
+          { length: typeof section.rows === 'number' ? section.rows : section.rows.length },
+          () => section.seatsPerRow,
+        ),
   );
 }
 

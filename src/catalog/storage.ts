@@ -116,6 +116,40 @@ export async function availabilityByEventIds(db: Db, eventIds: readonly string[]
   return result;
 }
 
+/** One section of an event: its price, its kind and its counts by status. */
+export interface SectionAvailability extends Availability {
+  name: string;
+  priceCents: number;
+  generalAdmission: boolean;
+}
+
+/** Each event's sections in laid-out order, with their counts, in one grouped query. */
+export async function sectionsByEventIds(
+  db: Db,
+  eventIds: readonly string[],
+): Promise<Map<string, SectionAvailability[]>> {
+  const byStatus = (status: TicketStatus) =>
+    sql<number>`(count(*) filter (where ${ticketsTable.status} = ${status}))::int`;
+  const rows = await db
+    .select({
+      eventId: ticketsTable.eventId,
+      name: ticketsTable.section,
+      priceCents: sql<number>`min(${ticketsTable.priceCents})::int`,
+      generalAdmission: sql<boolean>`bool_or(${ticketsTable.generalAdmission})`,
+      available: byStatus('AVAILABLE'),
+      held: byStatus('HELD'),
+      sold: byStatus('SOLD'),
+      total: count(),
+    })
+    .from(ticketsTable)
+    .where(inArray(ticketsTable.eventId, [...eventIds]))
+    .groupBy(ticketsTable.eventId, ticketsTable.section)
+    .orderBy(sql`min(${ticketsTable.position})`);
+  const result = new Map<string, SectionAvailability[]>(eventIds.map((id) => [id, []]));
+  for (const { eventId, ...section } of rows) result.get(eventId)?.push(section);
+  return result;
+}
+
 /** The first available seat of an event in seat-map order, or undefined. */
 export async function firstAvailableTicket(db: Db, eventId: string): Promise<TicketRow | undefined> {
   const [ticket] = await listEventTickets(db, eventId, { status: 'AVAILABLE' }, { offset: 0, limit: 1 });

@@ -3,12 +3,27 @@ import { saleStateAt } from '../../catalog/sale-settings.js';
 import { listEvents, listEventTickets } from '../../catalog/storage.js';
 import { builder } from '../builder.js';
 import { DEFAULT_PAGE, pageSizeExtension, SEAT_MAP_PAGE } from '../page-sizes.js';
-import { AvailabilityRef, EventRef, TicketRef } from './refs.js';
+import { AvailabilityRef, EventRef, SectionRef, TicketRef } from './refs.js';
 import { TicketStatusEnum } from './ticket.js';
 
 AvailabilityRef.implement({
   description: 'Ticket counts of an event by status.',
   fields: (t) => ({
+    available: t.exposeInt('available'),
+    held: t.exposeInt('held'),
+    sold: t.exposeInt('sold'),
+    total: t.exposeInt('total'),
+  }),
+});
+
+SectionRef.implement({
+  description: 'A block of seats at one price (or a general-admission area), with its counts by status.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    priceCents: t.exposeInt('priceCents'),
+    generalAdmission: t.exposeBoolean('generalAdmission', {
+      description: 'Units with no seat of their own: buy them with holdBestAvailable.',
+    }),
     available: t.exposeInt('available'),
     held: t.exposeInt('held'),
     sold: t.exposeInt('sold'),
@@ -37,6 +52,11 @@ builder.node(EventRef, {
     availability: t.field({
       type: AvailabilityRef,
       resolve: (event, _args, context) => context.loaders.availability.load(event.id),
+    }),
+    sections: t.field({
+      type: [SectionRef],
+      description: 'The sections in laid-out order (the order holdBestAvailable prefers them in), with their counts.',
+      resolve: (event, _args, context) => context.loaders.sections.load(event.id),
     }),
     tickets: t.connection({
       type: TicketRef,
