@@ -42,10 +42,15 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
  * How many of these tickets have a ticket-lock key (a lock or the sold mark) under `prefix`: the
  * seats that went through the Redis lock. Only this run's keys count, whatever else uses the server.
  */
-export async function lockedSeats(redis: Redis, prefix: string, ticketIds: readonly string[]): Promise<number> {
+export async function lockedSeats(
+  redis: Redis,
+  prefix: string,
+  eventId: string,
+  ticketIds: readonly string[],
+): Promise<number> {
   let found = 0;
   for (let start = 0; start < ticketIds.length; start += 1000) {
-    const keys = ticketIds.slice(start, start + 1000).map((id) => ticketLockKey(prefix, id));
+    const keys = ticketIds.slice(start, start + 1000).map((id) => ticketLockKey(prefix, { eventId, ticketId: id }));
     found += await redis.exists(...keys);
   }
   return found;

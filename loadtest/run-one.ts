@@ -169,7 +169,7 @@ async function offerLoad(run: ContenderRun): Promise<Loaded> {
   }
   await saleRun.end?.();
   const redisCommands = commandDelta(redisBefore, await commandCounts(redis));
-  const seatsLocked = database ? await lockedSeats(redis, run.prefix, run.sale.ticketIds) : null;
+  const seatsLocked = database ? await lockedSeats(redis, run.prefix, run.sale.eventId, run.sale.ticketIds) : null;
   return { load, cpu, saleRun, subscribers, redisCommands, lockedSeats: seatsLocked };
 }
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { attemptsKeyPrefix } from './redis-keys.js';
 
 /** How many purchase attempts per customer per window. */
 export interface AttemptBudget {
@@ -25,7 +26,7 @@ export function createAttemptLimiter(
   if (budget.points === 0) return undefined;
   const options = { points: budget.points, duration: budget.windowSeconds };
   const limiter = store
-    ? new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: `${store.keyPrefix}attempts` })
+    ? new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: attemptsKeyPrefix(store.keyPrefix) })
     : new RateLimiterMemory(options);
   return {
     async take(customerId) {

@@ -2,6 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketStatus } from '../db/schema.js';
+import { availabilityChannel, saleSettingsChannel } from './redis-keys.js';
 
 /**
  * Hears an event's changes. `incomplete` is true when the message also held changes this instance
@@ -58,15 +59,8 @@ function fromWire(eventId: string, message: unknown, listener: ChangeListener): 
   listener(changes, incomplete);
 }
 
-/** The channel that carries sale-settings changes of every event. */
-export function saleSettingsChannel(prefix: string): string {
-  return `${prefix}sale-settings`;
-}
-
-/** The channel of one event's changes. */
-export function availabilityChannel(prefix: string, eventId: string): string {
-  return `${prefix}availability:${eventId}`;
-}
+// The channel names live with every other Redis name, in redis-keys.ts.
+export { availabilityChannel, saleSettingsChannel } from './redis-keys.js';
 
 /**
  * The bus over Redis pub/sub: `@graphql-yoga/redis-event-target` on separate publisher and

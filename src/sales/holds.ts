@@ -30,7 +30,9 @@ export async function reopenSeats(
   ownLocks: ReadonlySet<string> = NO_SEATS,
 ): Promise<void> {
   await Promise.all(
-    tickets.filter((t) => !ownLocks.has(t.id)).map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)),
+    tickets
+      .filter((t) => !ownLocks.has(t.id))
+      .map((t) => deps.lock.reopen({ eventId: t.eventId, ticketId: t.id }).catch(deps.onLockError)),
   );
   const byEvent = new Map<string, TicketChange[]>();
   for (const ticket of tickets) {
@@ -186,12 +188,16 @@ export async function checkout(
     if (outcome.due) await expireIfDue(db, deps, [input.holdId]);
     return { error: outcome.error };
   }
-  await deps.lock
-    .heldToSold(
-      outcome.changed.map((t) => t.id),
-      input.customerId,
-    )
-    .catch(deps.onLockError);
+  const [first] = outcome.changed;
+  if (first) {
+    await deps.lock
+      .heldToSold(
+        first.eventId,
+        outcome.changed.map((t) => t.id),
+        input.customerId,
+      )
+      .catch(deps.onLockError);
+  }
   return { order: outcome.order, changed: outcome.changed };
 }
 

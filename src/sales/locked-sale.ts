@@ -100,7 +100,9 @@ export interface LeaseDeps {
  */
 export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
   const started = performance.now();
-  const attempts = await Promise.allSettled(request.ticketIds.map((ticketId) => deps.lock.acquire(ticketId)));
+  const attempts = await Promise.allSettled(
+    request.ticketIds.map((ticketId) => deps.lock.acquire({ eventId: request.eventId, ticketId })),
+  );
   deps.lockTaken?.((performance.now() - started) / 1000);
   const leases: Lease[] = [];
   const refused: UnavailableTicket[] = [];

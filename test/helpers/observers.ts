@@ -9,7 +9,7 @@ import type { TestApp } from './app.js';
 export function lockRequests(testApp: TestApp): () => string[] {
   const acquire = vi.spyOn(testApp.app.backends.lock, 'acquire');
   onTestFinished(() => acquire.mockRestore());
-  return () => acquire.mock.calls.map(([key]) => key);
+  return () => acquire.mock.calls.map(([seat]) => seat.ticketId);
 }
 
 /**
