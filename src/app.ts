@@ -93,6 +93,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
     purchases: createPurchaseService(db, {
       lock: backends.lock,
+      seatIndex: backends.seatIndex,
       attempts: backends.attempts,
       sell,
       publish,

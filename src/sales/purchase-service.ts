@@ -6,7 +6,9 @@ import type { Db } from '../db/client.js';
 import type { HoldRow, OrderRow } from '../db/schema.js';
 import { BadRequestError, ExpectedError, InvalidInputError } from '../errors.js';
 import type { AttemptLimiter } from '../infra/attempt-limiter.js';
+import type { SeatIndex } from '../infra/seat-index.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
+import { type BestAvailableInput, bestRequest, holdBestAvailable } from './best-available.js';
 import { cancelOrder } from './cancel.js';
 import { RateLimitedError, TicketsUnavailableError, TicketUnavailableError } from './errors.js';
 import { checkout, holdSeats, releaseHold } from './holds.js';
@@ -44,6 +46,14 @@ export interface PurchaseService {
    */
   holdSeats(input: SeatsInput): Promise<HoldRow>;
   /**
+   * Holds the best N free seats of an event, chosen by the server (catalog/best-seats.ts), all or
+   * none, like holdSeats (see best-available.ts).
+   *
+   * @throws InvalidInputError, RateLimitedError, NotEnoughSeatsError, NotFoundError,
+   *   SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or IdempotencyKeyReusedError.
+   */
+  holdBestAvailable(input: BestAvailableInput): Promise<HoldRow>;
+  /**
    * Turns the buyer's ACTIVE hold into an order; a retry returns the same order.
    *
    * @throws BadRequestError, NotFoundError, HoldExpiredError or IdempotencyKeyReusedError (the key
@@ -61,6 +71,8 @@ export interface PurchaseService {
 /** What the service is made of; `app.ts` builds it once per instance. */
 export interface PurchaseServiceDeps {
   lock: TicketLock;
+  /** The per-event free-seat index that best-available picks from. */
+  seatIndex: SeatIndex;
   /** The per-customer attempt budget, taken once per purchase; undefined when turned off. */
   attempts: AttemptLimiter | undefined;
   /** How seats are sold: the product's `createLockedSale`, or a contender the load test compares. */
@@ -99,7 +111,7 @@ export function createPurchaseService(db: Db, deps: PurchaseServiceDeps): Purcha
 }
 
 function createService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
-  const admit = async (request: SaleRequest): Promise<void> => {
+  const admit = async (request: Pick<SaleRequest, 'customerId'>): Promise<void> => {
     const retryAfterMs = (await deps.attempts?.take(request.customerId)) ?? 0;
     if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs);
   };
@@ -125,6 +137,13 @@ function createService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
       const request = asInvalidInput(() => saleRequest(input));
       await admit(request);
       const { hold, changed } = await holdSeats(db, deps, request);
+      if (changed.length > 0) deps.publish(hold.eventId, changed);
+      return hold;
+    },
+    async holdBestAvailable(input) {
+      const request = bestRequest(input);
+      await admit({ customerId: request.customerId });
+      const { hold, changed } = await holdBestAvailable(db, deps, request);
       if (changed.length > 0) deps.publish(hold.eventId, changed);
       return hold;
     },
@@ -167,6 +186,7 @@ const OPERATIONS: Record<keyof PurchaseService, ServiceOutcome['operation']> = {
   purchaseTickets: 'purchase',
   cancelOrder: 'cancel',
   holdSeats: 'hold',
+  holdBestAvailable: 'hold',
   checkout: 'checkout',
   releaseHold: 'release',
 };
