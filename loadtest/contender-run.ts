@@ -84,7 +84,7 @@ export function serverSpec(run: ContenderRun): ServerSpec {
   const { options, plan, jwtSecret, runId } = run.ctx;
   const common = { NODE_ENV: 'production', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
-  if (!run.database) return { script: FLOOR_SCRIPT, env: common, cpuProfDir };
+  if (!run.database) return { script: FLOOR_SCRIPT, env: { ...common, ...plan.serverEnv }, cpuProfDir };
   return {
     script: API_SCRIPT,
     cpuProfDir,

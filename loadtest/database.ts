@@ -83,7 +83,13 @@ export async function seedSale(
     name = 'Flash sale',
     perCustomerLimit = null,
     holdMinutes = null,
-  }: { name?: string; perCustomerLimit?: number | null; holdMinutes?: number | null } = {},
+    layout = venueLayout,
+  }: {
+    name?: string;
+    perCustomerLimit?: number | null;
+    holdMinutes?: number | null;
+    layout?: ((seats: number) => SectionLayout[]) | undefined;
+  } = {},
 ): Promise<SeededSale> {
   const database = await createDatabase({ url, poolSize: 2 });
   try {
@@ -93,7 +99,7 @@ export async function seedSale(
       startsAt: new Date(Date.now() + 30 * 24 * 3600 * 1000),
       perCustomerLimit,
       holdMinutes,
-      sections: venueLayout(seats),
+      sections: (layout ?? venueLayout)(seats),
     });
     const tickets = await database.db
       .select({ id: ticketsTable.id })
