@@ -176,11 +176,7 @@ export async function createApp(options: AppOptions): Promise<App> {
  * alone: it runs one statement at a time in this process with no connection pool and no network
  * round trip to save, so a group would only make winners wait for the window.
  */
-function groupCommitterOf(
-  config: Config,
-  backends: Backends,
-  metrics: Metrics,
-): GroupCommitter | undefined {
+function groupCommitterOf(config: Config, backends: Backends, metrics: Metrics): GroupCommitter | undefined {
   const { database } = backends;
   if (!config.groupCommit || database.kind !== 'postgres') return undefined;
   return createGroupCommitter(database.db, {

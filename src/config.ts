@@ -47,7 +47,7 @@ const envSchema = z.object({
   PURCHASE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
   PURCHASE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   GROUP_COMMIT: booleanFlag,
-  GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(50).default(2),
+  GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
   // Each buyer of a group is a subtransaction; Postgres caches 64 per transaction before it spills.
   GROUP_COMMIT_MAX_SIZE: z.coerce.number().int().min(1).max(64).default(32),
   SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),

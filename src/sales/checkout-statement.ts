@@ -98,7 +98,7 @@ export async function commitCheckout(
   run: RunStatement = soloStatement(db),
 ): Promise<CheckoutWrite> {
   const orderId = randomUUID();
-  const rows = await run<CheckoutRow>('flux_checkout', checkoutStatement(request, orderId));
+  const rows = await run<CheckoutRow>('flux_checkout', checkoutStatement(request, orderId), `${request.customerId}/`);
   const [first] = rows;
   if (!first || first.hold_customer_id !== request.customerId) return { kind: 'missing' };
   if (first.order_created_at === null || first.order_status === null) {

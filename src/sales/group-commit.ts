@@ -5,9 +5,12 @@ import { type BatchOutcome, BatchTransactionError, runInSavepoints } from '../db
 /**
  * How one buyer's write reaches Postgres: a single statement (the sale, the hold or the checkout
  * statement), whose rows the buyer then reads. Alone, it is its own implicit transaction; through a
- * {@link GroupCommitter}, it shares one transaction with the other buyers of its group.
+ * {@link GroupCommitter}, it shares one transaction with the other buyers of its group. `lockOrder`
+ * names the row that buyers may share and that the statement locks after its own seats: the
+ * customer's count for the event (`customerId/eventId`). A group runs its statements in that
+ * order, so concurrent groups take those rows in one order and cannot deadlock on them.
  */
-export type RunStatement = <Row>(name: string, query: SQL) => Promise<Row[]>;
+export type RunStatement = <Row>(name: string, query: SQL, lockOrder: string) => Promise<Row[]>;
 
 /** The statement alone, in its own implicit transaction: one round trip. */
 export function soloStatement(db: Db): RunStatement {
@@ -46,6 +49,7 @@ export interface GroupCommitter {
 interface Waiting {
   name: string;
   query: SQL;
+  lockOrder: string;
   /** When it arrived (performance.now()). */
   at: number;
   resolve: (rows: unknown[]) => void;
@@ -79,7 +83,8 @@ export function createGroupCommitter(db: Db, options: GroupCommitOptions): Group
     clearTimeout(timer);
     timer = undefined;
     while (pending.length > 0 && inFlight < options.maxInFlight && due()) {
-      const group = pending.slice(0, options.maxSize);
+      // In lock order, so two groups never take two buyers' shared rows in opposite orders (a deadlock).
+      const group = pending.slice(0, options.maxSize).sort((a, b) => (a.lockOrder < b.lockOrder ? -1 : 1));
       pending = pending.slice(group.length);
       inFlight++;
       const done = () => {
@@ -108,7 +113,9 @@ export function createGroupCommitter(db: Db, options: GroupCommitOptions): Group
         return;
       }
       options.onGroup?.(group.length, 'fallback');
-      await Promise.all(group.map((buyer) => alone(buyer.name, buyer.query).then(buyer.resolve, buyer.reject)));
+      await Promise.all(
+        group.map((buyer) => alone(buyer.name, buyer.query, buyer.lockOrder).then(buyer.resolve, buyer.reject)),
+      );
       return;
     }
     options.onGroup?.(group.length, 'committed');
@@ -118,13 +125,15 @@ export function createGroupCommitter(db: Db, options: GroupCommitOptions): Group
       const outcome = outcomes[i];
       if (outcome?.ok) buyer.resolve(outcome.rows);
     });
-    await Promise.all(retried.map((buyer) => alone(buyer.name, buyer.query).then(buyer.resolve, buyer.reject)));
+    await Promise.all(
+      retried.map((buyer) => alone(buyer.name, buyer.query, buyer.lockOrder).then(buyer.resolve, buyer.reject)),
+    );
   };
 
   return {
-    run<Row>(name: string, query: SQL): Promise<Row[]> {
+    run<Row>(name: string, query: SQL, lockOrder: string): Promise<Row[]> {
       return new Promise<unknown[]>((resolve, reject) => {
-        pending.push({ name, query, at: performance.now(), resolve, reject });
+        pending.push({ name, query, lockOrder, at: performance.now(), resolve, reject });
         flush();
       }) as Promise<Row[]>;
     },

@@ -92,7 +92,11 @@ export async function commitHold(
 ): Promise<HoldResult> {
   const holdId = randomUUID();
   const name = `flux_hold_${request.ticketIds.length}`;
-  const rows = await run<HoldStatementRow>(name, holdStatement(request, holdId, defaultMs));
+  const rows = await run<HoldStatementRow>(
+    name,
+    holdStatement(request, holdId, defaultMs),
+    `${request.customerId}/${request.eventId}`,
+  );
   const [first] = rows;
   if (!first?.ok) return { kind: 'refused' };
   if (first.expires_at === null || first.created_at === null) return { kind: 'limit', limit: first.lim ?? 0 };

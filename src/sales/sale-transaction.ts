@@ -108,7 +108,7 @@ export async function runSale(
   const orderId = randomUUID();
   // One text per group size (the ids are an IN list), so at most PURCHASE_LIMITS.maxSeats prepared statements.
   const name = `flux_sale_${request.ticketIds.length}`;
-  const rows = await run<SaleRow>(name, saleStatement(request, orderId));
+  const rows = await run<SaleRow>(name, saleStatement(request, orderId), `${request.customerId}/${request.eventId}`);
   const [first] = rows;
   if (!first?.ok) return { kind: 'refused' };
   if (first.order_created_at === null || first.order_status === null) {
