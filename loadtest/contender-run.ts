@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { API_SCRIPT, FLOOR_SCRIPT } from './compile.js';
 import type { DatabaseCounters, LoadDatabase, SeededSale } from './database.js';
-import type { Contender, LoadOptions } from './options.js';
+import { type Contender, contenderServer, type LoadOptions } from './options.js';
 import { type ServerProcess, type ServerSpec, stopServers } from './processes.js';
 import { deleteKeys } from './redis-stats.js';
 import type { SalePlan, Venue } from './scenarios/scenario.js';
@@ -84,7 +84,10 @@ export function serverSpec(run: ContenderRun): ServerSpec {
   const { options, plan, jwtSecret, runId } = run.ctx;
   const common = { NODE_ENV: 'production', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
-  if (!run.database) return { script: FLOOR_SCRIPT, env: { ...common, ...plan.serverEnv }, cpuProfDir };
+  if (!run.database || run.contender === 'floor') {
+    return { script: FLOOR_SCRIPT, env: { ...common, ...plan.serverEnv }, cpuProfDir };
+  }
+  const server = contenderServer(run.contender);
   return {
     script: API_SCRIPT,
     cpuProfDir,
@@ -94,13 +97,14 @@ export function serverSpec(run: ContenderRun): ServerSpec {
       DATABASE_POOL_SIZE: String(options.dbPoolSize),
       JWT_SECRET: jwtSecret,
       SEED_DEMO: 'false',
-      PURCHASE_STRATEGY: run.contender,
+      PURCHASE_STRATEGY: server.strategy,
       // Buyers here retry far more often than people do; the per-customer budget would turn the
       // benchmark into a test of the rate limiter.
       PURCHASE_RATE_LIMIT: '0',
       // Every subscriber of a live run connects from the generator's one address.
       WS_MAX_CONNECTIONS_PER_ADDRESS: '100000',
       LOCK_TTL_MS: String(options.lockTtlMs),
+      ...server.env,
       ...plan.serverEnv,
     },
   };

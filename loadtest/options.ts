@@ -4,8 +4,27 @@ import { parseDuration, positiveInt } from './cli-values.js';
 import { SCENARIOS, scenarioNamed } from './scenarios/index.js';
 import type { SalePlan, Scenario } from './scenarios/scenario.js';
 
+/**
+ * The product run with a setting changed, to measure what the setting gains in the same invocation:
+ * `redis-lock-solo` is redis-lock with `GROUP_COMMIT=false` (each winner its own transaction).
+ */
+export const PRODUCT_VARIANTS = {
+  'redis-lock-solo': { strategy: 'redis-lock', env: { GROUP_COMMIT: 'false' } },
+} as const satisfies Record<string, { strategy: PurchaseStrategyName; env: Record<string, string> }>;
+export type ProductVariant = keyof typeof PRODUCT_VARIANTS;
+
 /** The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box. */
-export type Contender = PurchaseStrategyName | 'floor';
+export type Contender = PurchaseStrategyName | ProductVariant | 'floor';
+
+/** The `PURCHASE_STRATEGY` a contender's servers run, and the environment it adds. */
+export function contenderServer(contender: Exclude<Contender, 'floor'>): {
+  strategy: PurchaseStrategyName;
+  env: Record<string, string>;
+} {
+  return contender in PRODUCT_VARIANTS
+    ? PRODUCT_VARIANTS[contender as ProductVariant]
+    : { strategy: contender as PurchaseStrategyName, env: {} };
+}
 /** How load is offered: a fixed arrival rate (open loop) or N clients that wait for answers (closed loop). */
 export type LoadShape = { kind: 'open'; rate: number } | { kind: 'closed'; connections: number };
 
@@ -88,6 +107,7 @@ export const USAGE = [
   column('--scenario NAME', `for compare and live: ${SCENARIOS.map((s) => s.name).join('|')} (default hot-seat)`),
   column('--strategy NAME', `${PURCHASE_STRATEGIES.join('|')}|floor (default redis-lock)`),
   column('--strategies a,b,…', 'for compare (default floor and all four strategies)'),
+  column('', `also: ${Object.keys(PRODUCT_VARIANTS).join('|')} (redis-lock with GROUP_COMMIT=false)`),
   column('--rate N', 'open loop: N attempts/s whatever the latency (default 2000)'),
   column('--connections N', 'closed loop: N clients, each sends when answered'),
   column('--duration 60s', 'how long to offer load (ms, s or m); a scenario may stop earlier when sold out'),
@@ -111,8 +131,10 @@ export const USAGE = [
 ].join('\n');
 
 function contender(name: string): Contender {
-  if (name === 'floor' || (PURCHASE_STRATEGIES as readonly string[]).includes(name)) return name as Contender;
-  throw new Error(`unknown strategy "${name}" (expected ${PURCHASE_STRATEGIES.join(', ')} or floor)`);
+  if (name === 'floor' || name in PRODUCT_VARIANTS || (PURCHASE_STRATEGIES as readonly string[]).includes(name))
+    return name as Contender;
+  const known = [...PURCHASE_STRATEGIES, ...Object.keys(PRODUCT_VARIANTS)].join(', ');
+  throw new Error(`unknown strategy "${name}" (expected ${known} or floor)`);
 }
 
 /** The scenario's own options as given; an option of another scenario is an error naming who takes it. */
@@ -156,7 +178,11 @@ export function parseLoadOptions(argv: string[]): Invocation {
   if (command === 'live' && contenders.includes('floor'))
     throw new Error('live: the floor server has no subscriptions');
   const { runsOn } = plan;
-  const refused = runsOn ? contenders.filter((c) => !(runsOn.strategies as readonly string[]).includes(c)) : [];
+  // A product variant runs wherever its strategy does.
+  const strategyOf = (c: Contender) => (c === 'floor' ? c : contenderServer(c).strategy);
+  const refused = runsOn
+    ? contenders.filter((c) => !(runsOn.strategies as readonly string[]).includes(strategyOf(c)))
+    : [];
   if (runsOn && refused.length > 0)
     throw new Error(
       `${scenario.name} runs on ${runsOn.strategies.join(', ')} only, not ${refused.join(', ')}: ${runsOn.why}`,

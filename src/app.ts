@@ -12,7 +12,8 @@ import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
 import { type Backends, createBackends } from './infra/backends.js';
 import { createLogger, type Logger } from './logger.js';
 import { createOpsGate } from './ops/http.js';
-import { createMetrics } from './ops/metrics.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createGroupCommitter, type GroupCommitter } from './sales/group-commit.js';
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
@@ -74,6 +75,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     availability.publish(eventId, changes);
   };
   const onLockError = (error: unknown) => logger.failure('ticket lock: release or mark failed', error);
+  const groupCommit = groupCommitterOf(config, backends, metrics);
   const { purchaseStrategy } = config;
   const sell =
     purchaseStrategy === 'redis-lock'
@@ -83,6 +85,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           inFlightWaitMs: config.lockTtlMs,
           onLockError,
           lockTaken: metrics.lockTaken,
+          groupCommit,
           hooks: options.hooks,
         })
       : contenders[purchaseStrategy];
@@ -101,6 +104,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       saleSettings,
       holdTtlMs: config.holdTtlMs,
       inFlightWaitMs: config.lockTtlMs,
+      groupCommit,
       observe: metrics.outcome,
       lockTaken: metrics.lockTaken,
     }),
@@ -166,4 +170,22 @@ export async function createApp(options: AppOptions): Promise<App> {
       return stopping;
     },
   };
+}
+
+/**
+ * The group committer on Postgres when `GROUP_COMMIT` is on. Embedded PGlite commits each winner
+ * alone: it runs one statement at a time in this process with no connection pool and no network
+ * round trip to save, so a group would only make winners wait for the window.
+ */
+function groupCommitterOf(config: Config, backends: Backends, metrics: Metrics): GroupCommitter | undefined {
+  const { database } = backends;
+  if (!config.groupCommit || database.kind !== 'postgres') return undefined;
+  return createGroupCommitter(database.db, {
+    windowMs: config.groupCommitWindowMs,
+    maxSize: config.groupCommitMaxSize,
+    // Half the pool: the other half stays free for refusals' reads and everything else.
+    maxInFlight: Math.max(1, Math.floor(config.databasePoolSize / 2)),
+    onGroup: metrics.groupCommitted,
+    onRetried: metrics.groupRetried,
+  });
 }

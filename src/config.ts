@@ -46,6 +46,10 @@ const envSchema = z.object({
   AVAILABILITY_RESYNC_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   PURCHASE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
   PURCHASE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  GROUP_COMMIT: booleanFlag,
+  GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
+  // Each buyer of a group is a subtransaction; Postgres caches 64 per transaction before it spills.
+  GROUP_COMMIT_MAX_SIZE: z.coerce.number().int().min(1).max(64).default(32),
   SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
   MAX_QUERY_COST: z.coerce.number().int().min(100).default(50_000),
@@ -83,6 +87,15 @@ export interface Config {
   /** Purchase attempts one customer may make per window; 0 turns the limit off. */
   purchaseRateLimit: number;
   purchaseRateWindowSeconds: number;
+  /**
+   * Winners' writes (purchases, holds, checkouts) commit in groups, one transaction per group, on
+   * Postgres; off: one transaction each. Embedded PGlite always commits each alone.
+   */
+  groupCommit: boolean;
+  /** How long a group's first winner waits for others (ms). */
+  groupCommitWindowMs: number;
+  /** A group goes as soon as it has this many winners. */
+  groupCommitMaxSize: number;
   /** How long an instance trusts its cached sale window and limit of an event. */
   saleSettingsTtlMs: number;
   /** Larger request bodies get 413 before they are read; larger WebSocket messages close the socket (1009). */
@@ -155,6 +168,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     holdSweepMs: data.HOLD_SWEEP_MS,
     purchaseRateLimit: data.PURCHASE_RATE_LIMIT,
     purchaseRateWindowSeconds: data.PURCHASE_RATE_WINDOW_SECONDS,
+    groupCommit: data.GROUP_COMMIT ?? true,
+    groupCommitWindowMs: data.GROUP_COMMIT_WINDOW_MS,
+    groupCommitMaxSize: data.GROUP_COMMIT_MAX_SIZE,
     saleSettingsTtlMs: data.SALE_SETTINGS_TTL_MS,
     maxBodyBytes: data.MAX_BODY_BYTES,
     maxQueryCost: data.MAX_QUERY_COST,

@@ -13,6 +13,12 @@ describe('configuration', () => {
     });
   });
 
+  it('turns group commit on by default, off with GROUP_COMMIT=false, and keeps a group within 64 winners', () => {
+    expect(loadConfig({})).toMatchObject({ groupCommit: true, groupCommitWindowMs: 2, groupCommitMaxSize: 32 });
+    expect(loadConfig({ GROUP_COMMIT: 'false' }).groupCommit).toBe(false);
+    expect(() => loadConfig({ GROUP_COMMIT_MAX_SIZE: '65' })).toThrow(/GROUP_COMMIT_MAX_SIZE/);
+  });
+
   it('names every problem at once', () => {
     const attempt = () =>
       loadConfig({ PORT: 'eighty', LOCK_TTL_MS: '-1', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });

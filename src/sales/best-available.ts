@@ -135,7 +135,7 @@ async function commitOrRepeat(
 ): Promise<HoldChange | undefined> {
   let outcome: Awaited<ReturnType<typeof commitHold>>;
   try {
-    outcome = await commitHold(db, sale, deps.holdTtlMs);
+    outcome = await commitHold(db, sale, deps.holdTtlMs, deps.groupCommit?.run);
   } catch (error) {
     await releaseAll(deps, leases);
     const key = sale.idempotencyKey;

@@ -10,6 +10,7 @@ import {
   type TicketRow,
   ticketsTable,
 } from '../db/schema.js';
+import { type RunStatement, soloStatement } from './group-commit.js';
 import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
@@ -80,12 +81,22 @@ interface HoldStatementRow extends ChangedTicketRow {
 
 /**
  * The hold write: every rule in SQL, whatever any lock or cache said (see {@link holdStatement}).
- * A refusal writes nothing. An unknown event is `refused` too.
+ * A refusal writes nothing. An unknown event is `refused` too. `run` sends the statement: alone by
+ * default, or through the group committer (group-commit.ts).
  */
-export async function commitHold(db: Db, request: SaleRequest, defaultMs: number): Promise<HoldResult> {
+export async function commitHold(
+  db: Db,
+  request: SaleRequest,
+  defaultMs: number,
+  run: RunStatement = soloStatement(db),
+): Promise<HoldResult> {
   const holdId = randomUUID();
   const name = `flux_hold_${request.ticketIds.length}`;
-  const rows = await queryPreparedRows<HoldStatementRow>(db, name, holdStatement(request, holdId, defaultMs));
+  const rows = await run<HoldStatementRow>(
+    name,
+    holdStatement(request, holdId, defaultMs),
+    `${request.customerId}/${request.eventId}`,
+  );
   const [first] = rows;
   if (!first?.ok) return { kind: 'refused' };
   if (first.expires_at === null || first.created_at === null) return { kind: 'limit', limit: first.lim ?? 0 };

@@ -11,6 +11,7 @@ import type { TicketLock } from '../infra/ticket-lock.js';
 import { type BestAvailableInput, bestRequest, holdBestAvailable } from './best-available.js';
 import { cancelOrder } from './cancel.js';
 import { RateLimitedError, TicketsUnavailableError, TicketUnavailableError } from './errors.js';
+import type { GroupCommitter } from './group-commit.js';
 import { checkout, holdSeats, releaseHold } from './holds.js';
 import { idempotencyKey, type SaleRequest, type SeatsInput, saleRequest } from './sale-request.js';
 import type { Sale, SellSeats } from './settle.js';
@@ -86,6 +87,8 @@ export interface PurchaseServiceDeps {
   holdTtlMs: number;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
+  /** Commits holds and checkouts in groups (group-commit.ts); undefined: each alone. */
+  groupCommit?: GroupCommitter | undefined;
   /** Told how each call ended and how long it took (metrics). Must not throw. */
   observe?: ((outcome: ServiceOutcome) => void) | undefined;
   lockTaken?: ((seconds: number) => void) | undefined;
