@@ -3,7 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { BadRequestError } from '../errors.js';
@@ -59,6 +59,19 @@ query Events {
   }
 }
 `;
+
+/**
+ * Renders the GraphiQL page with its scripts, styles and workers inlined (@graphql-yoga/render-graphiql,
+ * about 9 MB): imported on first use, so an instance that never serves GraphiQL never loads it, and
+ * rendered once per server, since its options never change.
+ */
+function offlineGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
+  let page: Promise<string> | undefined;
+  return (options) => {
+    page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
+    return page;
+  };
+}
 
 /** How long a client should wait before retrying when a dependency is down. */
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
@@ -145,6 +158,8 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     maxRequestBodySize: false,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'Flux-Order', defaultQuery: GRAPHIQL_QUERY } : false,
+    // Every asset inside the page (no CDN): GraphiQL works offline and loads nothing from elsewhere.
+    renderGraphiQL: offlineGraphiQL(),
     logging: {
       debug() {},
       info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),
