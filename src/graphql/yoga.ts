@@ -1,5 +1,4 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
@@ -120,8 +119,8 @@ const exposeKnownErrors =
   };
 
 /**
- * Yoga with the safety rails: query depth, alias, token and cost limits (graphql-armor), CSRF
- * prevention for browsers, and, in production, no introspection or GraphiQL unless turned on.
+ * Yoga with the safety rails: query depth, alias, token and cost limits (graphql-armor), and, in
+ * production, no introspection or GraphiQL unless turned on.
  */
 export function createGraphQLServer(config: Config, services: AppServices, logger: Logger, registry?: Registry): Yoga {
   const plugins: Plugin[] = [
@@ -136,7 +135,6 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     }) as Plugin,
     // The estimated response size, with the variables' page sizes: refused before anything runs.
     useQueryCostLimit({ maxCost: config.maxQueryCost }),
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
     useSharedSubscriptionExecution(VIEWER_INDEPENDENT_AVAILABILITY_FIELDS),
     // Less CPU per repeated operation through compiled code (loadtest/results/LOG.md).
@@ -152,6 +150,8 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     schema,
     plugins,
     graphqlEndpoint: '/graphql',
+    // CORS and CSRF are decided before yoga, on every answer (transport/cors.ts, transport/csrf.ts).
+    cors: false,
     // The HTTP server refuses bodies over MAX_BODY_BYTES and bodies without a Content-Length before
     // yoga sees them (transport/body-limit.ts), and Node's parser never reads past Content-Length, so
     // yoga's own limit, which pipes every body through a counting stream, would only cost CPU.
