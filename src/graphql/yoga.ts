@@ -1,6 +1,6 @@
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createYoga, type GraphiQLOptions, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { RateLimitedError } from '../sales/errors.js';
 import { useJitForRepeatedOperations } from '../transport/jit.js';
 import { useSharedSubscriptionExecution } from '../transport/shared-execution.js';
+import { useArmorLimits } from './armor.js';
 import { type AppServices, authorizationOf, type Context, createContext, type InitialContext } from './context.js';
 import { useQueryCostLimit } from './query-cost.js';
 import { schema } from './schema.js';
@@ -98,6 +99,15 @@ const exposeKnownErrors =
         },
       );
     }
+    if (error instanceof PothosValidationError || original instanceof PothosValidationError) {
+      // A client's mistake Pothos caught (an id of another type): said as it is, with a code.
+      const source = error as GraphQLError;
+      return new GraphQLError(source.message, {
+        nodes: source.nodes,
+        path: source.path,
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
     if (original instanceof SlowSubscriberError) {
       return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
     }
@@ -124,15 +134,7 @@ const exposeKnownErrors =
  */
 export function createGraphQLServer(config: Config, services: AppServices, logger: Logger, registry?: Registry): Yoga {
   const plugins: Plugin[] = [
-    EnvelopArmorPlugin({
-      maxDepth: { n: 12, ignoreIntrospection: true },
-      maxAliases: { n: 15 },
-      maxTokens: { n: 3000 },
-      // Armor's cost sees only literal `first`; useQueryCostLimit below sees variables too.
-      costLimit: { enabled: false },
-      maxDirectives: { n: 20 },
-      blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
-    }) as Plugin,
+    useArmorLimits({ blockFieldSuggestion: config.nodeEnv === 'production' }),
     // The estimated response size, with the variables' page sizes: refused before anything runs.
     useQueryCostLimit({ maxCost: config.maxQueryCost }),
     // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
