@@ -82,7 +82,7 @@ export async function cleanUp(run: ContenderRun): Promise<void> {
 /** The compiled server a contender runs (compile.ts), and its environment. */
 export function serverSpec(run: ContenderRun): ServerSpec {
   const { options, plan, jwtSecret, runId } = run.ctx;
-  const common = { NODE_ENV: 'production', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
+  const common = { NODE_ENV: 'production', CORS_ORIGINS: '*', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
   if (!run.database || run.contender === 'floor') {
     return { script: FLOOR_SCRIPT, env: { ...common, ...plan.serverEnv }, cpuProfDir };

@@ -18,6 +18,8 @@ import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
 import { limitBodySize } from './transport/body-limit.js';
+import { allowOrigins } from './transport/cors.js';
+import { refuseCrossSiteForms } from './transport/csrf.js';
 import { attachGraphQLWs } from './transport/graphql-ws.js';
 
 /**
@@ -120,8 +122,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const registry = config.metrics ? metrics.registry : undefined;
   const yoga = createGraphQLServer(config, services, logger, registry);
-  const gate = createOpsGate(limitBodySize(yoga, config.maxBodyBytes), { checks: backends.checks, registry });
-  const server: Server = createServer(gate.listener);
+  const graphqlHttp = limitBodySize(refuseCrossSiteForms(yoga), config.maxBodyBytes);
+  const gate = createOpsGate(graphqlHttp, { checks: backends.checks, registry });
+  // Outermost, so every answer carries CORS headers: 413, 411, the drain's 503 and /ready included.
+  const server: Server = createServer(allowOrigins(gate.listener, config.corsOrigins));
   const ws = attachGraphQLWs(server, yoga, {
     maxPayloadBytes: config.maxBodyBytes,
     maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,

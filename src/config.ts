@@ -62,7 +62,28 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  CORS_ORIGINS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => (value === '*' ? '*' : value.split(',').map((origin) => origin.trim())))
+      .pipe(
+        z.union([
+          z.literal('*'),
+          z.array(z.string().refine(isOrigin, 'each must be an origin such as https://tickets.example')),
+        ]),
+      )
+      .optional(),
+  ),
 });
+
+/** `scheme://host[:port]` and nothing more, as a browser sends it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
 
 /** Everything the app reads from its environment, validated and typed. */
 export interface Config {
@@ -122,6 +143,8 @@ export interface Config {
   /** How long a Redis command or a Postgres connection attempt may take before the request gets SERVICE_UNAVAILABLE. */
   dependencyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Browser origins whose scripts may read answers: `'*'` (any, the default outside production) or a list. */
+  corsOrigins: '*' | string[];
 }
 
 /** Raised when the environment is invalid; `problems` names every one of them at once. */
@@ -147,6 +170,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       if (!env[name]?.trim()) {
         problems.push(`${name}: required when NODE_ENV=production (no embedded fallback)`);
       }
+    }
+    if (!env.CORS_ORIGINS?.trim()) {
+      problems.push('CORS_ORIGINS: required when NODE_ENV=production (the web origins that may call the API, or *)');
     }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -185,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: data.SHUTDOWN_GRACE_MS,
     dependencyTimeoutMs: data.DEPENDENCY_TIMEOUT_MS,
     logLevel: data.LOG_LEVEL,
+    corsOrigins: data.CORS_ORIGINS ?? '*',
   };
 }
 

@@ -60,6 +60,7 @@ describe('SIGTERM under load (node dist/main.js on Postgres and Redis)', () => {
     await seeder.stop();
     const server = startServer('node', ['dist/main.js'], {
       NODE_ENV: 'production',
+      CORS_ORIGINS: '*',
       PORT: '0',
       HOST: '127.0.0.1',
       JWT_SECRET: TEST_JWT_SECRET,

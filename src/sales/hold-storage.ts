@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import type { KeysetPage } from '../catalog/keyset-page.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import { type Db, queryPreparedRows } from '../db/client.js';
 import {
@@ -244,19 +245,32 @@ export function holdsOfCustomerByIds(db: Db, customerId: string, ids: readonly s
     .where(and(eq(holdsTable.customerId, customerId), inArray(holdsTable.id, [...ids])));
 }
 
-/** A customer's holds, newest first, optionally of one status. */
+/** `(createdAt, id)` beyond the hold named `id`, compared with that row's own values (to the microsecond). */
+function beyondHold(compare: '>' | '<', id: string): SQL {
+  return sql`(${holdsTable.createdAt}, ${holdsTable.id}) ${sql.raw(compare)} (select h.created_at, h.id from holds h where h.id = ${id})`;
+}
+
+/** A customer's holds, newest first (ties by id), optionally of one status: a keyset page keyed by hold id. */
 export function holdsOfCustomer(
   db: Db,
   customerId: string,
-  page: { offset: number; limit: number },
+  page: KeysetPage<string>,
   status?: HoldStatus,
 ): Promise<HoldRow[]> {
+  // Newest first: "after" a cursor is older than it.
+  const order = page.inverted ? asc : desc;
   return db
     .select()
     .from(holdsTable)
-    .where(and(eq(holdsTable.customerId, customerId), status ? eq(holdsTable.status, status) : undefined))
-    .orderBy(desc(holdsTable.createdAt), desc(holdsTable.id))
-    .offset(page.offset)
+    .where(
+      and(
+        eq(holdsTable.customerId, customerId),
+        status ? eq(holdsTable.status, status) : undefined,
+        page.after === undefined ? undefined : beyondHold('<', page.after),
+        page.before === undefined ? undefined : beyondHold('>', page.before),
+      ),
+    )
+    .orderBy(order(holdsTable.createdAt), order(holdsTable.id))
     .limit(page.limit);
 }
 
