@@ -6,6 +6,7 @@ import { createSaleSettingsCache } from './catalog/sale-settings.js';
 import type { TicketChange } from './catalog/ticket-change.js';
 import type { Config } from './config.js';
 import { contenders } from './contenders/index.js';
+import { projectPath } from './db/project-root.js';
 import { createAvailabilityHub } from './events/availability-hub.js';
 import type { AppServices } from './graphql/context.js';
 import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
@@ -16,6 +17,7 @@ import { createMetrics } from './ops/metrics.js';
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
+import { withWebPage } from './site/web-page.js';
 import { limitBodySize } from './transport/body-limit.js';
 import { attachGraphQLWs } from './transport/graphql-ws.js';
 
@@ -115,7 +117,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const registry = config.metrics ? metrics.registry : undefined;
   const yoga = createGraphQLServer(config, services, logger, registry);
-  const gate = createOpsGate(limitBodySize(yoga, config.maxBodyBytes), { checks: backends.checks, registry });
+  // The seat-map page (web/, built into dist/web) in front of the API; demo sign-in never in production.
+  const page = withWebPage(limitBodySize(yoga, config.maxBodyBytes), {
+    root: projectPath('dist', 'web'),
+    demoSignInSecret: config.nodeEnv === 'production' ? undefined : config.jwtSecret,
+  });
+  const gate = createOpsGate(page, { checks: backends.checks, registry });
   const server: Server = createServer(gate.listener);
   const ws = attachGraphQLWs(server, yoga, {
     maxPayloadBytes: config.maxBodyBytes,
