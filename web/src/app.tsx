@@ -254,7 +254,7 @@ export function App() {
         />
       </header>
       <div class="layout">
-        <EventList events={events} current={eventId} onPick={setEventId} />
+        <EventList events={events} current={eventId} liveCounts={counts} onPick={setEventId} />
         <main class="stage-area" data-map-version={mapVersion}>
           {shown && (
             <div class="event-head">
@@ -267,6 +267,10 @@ export function App() {
             </div>
           )}
           <Legend />
+          <PointedSeat
+            seat={pointed && grid.current?.seat(pointed.id)}
+            state={pointed ? (grid.current?.describe(pointed.id) ?? '') : ''}
+          />
           {eventId && (
             <SeatMapView
               key={eventId}
@@ -283,10 +287,6 @@ export function App() {
               onError={fail}
             />
           )}
-          <PointedSeat
-            seat={pointed && grid.current?.seat(pointed.id)}
-            state={pointed ? (grid.current?.describe(pointed.id) ?? '') : ''}
-          />
         </main>
         <BuyPanel
           signedIn={!!session}

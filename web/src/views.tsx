@@ -57,30 +57,39 @@ export function SignIn(props: {
   );
 }
 
-export function EventList(props: { events: EventSummary[]; current: string | undefined; onPick(id: string): void }) {
+export function EventList(props: {
+  events: EventSummary[];
+  current: string | undefined;
+  /** The live counts of the current event, fresher than the list's. */
+  liveCounts: Counts | undefined;
+  onPick(id: string): void;
+}) {
   return (
     <nav class="events" aria-label="Events">
       <h2>Events</h2>
       <ul>
-        {props.events.map((event) => (
-          <li key={event.id}>
-            <button
-              type="button"
-              class="event-card"
-              aria-current={event.id === props.current ? 'true' : undefined}
-              onClick={() => props.onPick(event.id)}
-            >
-              <span class="event-name">{event.name}</span>
-              <span class="event-meta">
-                {event.venue} · {when(event.startsAt)}
-              </span>
-              <span class="event-meta">
-                {event.availability.available.toLocaleString()} of {event.availability.total.toLocaleString()} left
-                {event.onSale ? '' : ' · not on sale'}
-              </span>
-            </button>
-          </li>
-        ))}
+        {props.events.map((event) => {
+          const counts = (event.id === props.current && props.liveCounts) || event.availability;
+          return (
+            <li key={event.id}>
+              <button
+                type="button"
+                class="event-card"
+                aria-current={event.id === props.current ? 'true' : undefined}
+                onClick={() => props.onPick(event.id)}
+              >
+                <span class="event-name">{event.name}</span>
+                <span class="event-meta">
+                  {event.venue} · {when(event.startsAt)}
+                </span>
+                <span class="event-meta">
+                  {counts.available.toLocaleString()} of {counts.total.toLocaleString()} left
+                  {event.onSale ? '' : ' · not on sale'}
+                </span>
+              </button>
+            </li>
+          );
+        })}
       </ul>
     </nav>
   );
