@@ -1,7 +1,8 @@
 /**
  * Timings the page leaves in the browser's performance timeline, for the benchmark and for anyone
  * with DevTools open: `seat-map:loaded` (subscribing to the whole map built in the DOM),
- * `seat-map:first-render` (the same, to the next painted frame), `seat-map:update` (a live message
+ * `seat-map:first-render` (the same, to the next painted frame), `seat-map:draw` (building the seats'
+ * DOM alone), `seat-map:update` (a live message
  * applied to the DOM) and `seat-map:update-frame` (that message to the next painted frame). Each
  * measure's `detail` says how many seats it covered.
  */

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { type SeatMapHandlers, watchSeatMap } from './live-seat-map.js';
 import type { Seat } from './operations.js';
+import { measure } from './perf.js';
 import { type Mark, SeatGrid } from './seat-grid.js';
 
 export interface SeatMapViewProps extends SeatMapHandlers {
@@ -36,7 +37,9 @@ export function SeatMapView(props: SeatMapViewProps) {
       onLoaded: (seats, event) => {
         root.classList.toggle('dense', seats.length > 1500);
         root.classList.toggle('very-dense', seats.length > 5000);
+        const drawing = performance.now();
         grid.render(seats, latest.current.marks);
+        measure('seat-map:draw', drawing, seats.length);
         root.dataset.state = 'ready';
         latest.current.onLoaded(seats, event);
       },
