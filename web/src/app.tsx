@@ -280,7 +280,8 @@ export function App() {
               gridRef={grid}
               onActivate={toggle}
               onPoint={setPointed}
-              onLoaded={(_seats, loaded) => setEvent(loaded)}
+              onSeats={(_seats, loaded) => setEvent(loaded)}
+              onLoaded={() => setMapVersion((n) => n + 1)}
               onChange={onChange}
               onCounts={setCounts}
               onConnection={setConnection}

@@ -13,9 +13,14 @@ import { measure, measureToNextFrame } from './perf.js';
 
 /** What a watched seat map tells the page. */
 export interface SeatMapHandlers {
-  /** The whole map has loaded: every seat in seat-map order, each at its newest known version. Once. */
-  onLoaded(seats: Seat[], event: EventSummary): void;
-  /** Seats that changed after `onLoaded`: each carries a version above the one the page had. */
+  /**
+   * Seats not handed over before, as each page of the first load arrives: in seat-map order, each at its
+   * newest known version (a message may have brought a newer one than the page).
+   */
+  onSeats(seats: Seat[], event: EventSummary): void;
+  /** Every page has arrived: the map is whole. Once. */
+  onLoaded(): void;
+  /** Seats already handed over that changed: each carries a version above the one the page had. */
   onChange(seats: Seat[]): void;
   onCounts(counts: Counts): void;
   onConnection(state: 'connecting' | 'live' | 'reconnecting'): void;
@@ -37,7 +42,9 @@ const RESUBSCRIBE_MS = 1000;
 export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => void {
   const started = performance.now();
   const seats = new Map<string, Seat>();
-  let order: string[] | undefined;
+  /** Seats the page has drawn; a message's other seats wait in `seats` for their page. */
+  const handedOver = new Set<string>();
+  let loaded = false;
   let awaitingFirstMessage = true;
   let loading = false;
   let loadAgain = false;
@@ -87,33 +94,31 @@ export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => 
   };
 
   const loadPages = async () => {
-    const ids: string[] = [];
-    const changed: Seat[] = [];
-    let event: EventSummary | undefined;
     let after: string | null = null;
     for (;;) {
       const data: SeatPageData = await request<SeatPageData>(SEAT_PAGE, { id: eventId, after }, { retry: true });
       if (stopped) return;
       if (!data.event) throw new Error('This event does not exist.');
-      const { tickets, ...summary } = data.event;
-      event ??= summary;
+      const { tickets, ...event } = data.event;
+      const fresh: Seat[] = [];
+      const changed: Seat[] = [];
       for (const { node } of tickets.edges) {
-        ids.push(node.id);
-        if (merge(node)) changed.push(node);
+        const newer = merge(node);
+        if (!handedOver.has(node.id)) {
+          handedOver.add(node.id);
+          fresh.push(seats.get(node.id) as Seat);
+        } else if (newer) changed.push(node);
       }
+      if (fresh.length > 0) handlers.onSeats(fresh, event);
+      if (changed.length > 0) handlers.onChange(changed);
       if (!tickets.pageInfo.hasNextPage) break;
       after = tickets.pageInfo.endCursor;
     }
-    if (!order) {
-      order = ids;
-      handlers.onLoaded(
-        ids.map((id) => seats.get(id) as Seat),
-        event as EventSummary,
-      );
-      measure('seat-map:loaded', started, ids.length);
-      measureToNextFrame('seat-map:first-render', started, ids.length);
-    } else if (changed.length > 0) {
-      handlers.onChange(changed.map((seat) => seats.get(seat.id) as Seat));
+    if (!loaded) {
+      loaded = true;
+      handlers.onLoaded();
+      measure('seat-map:loaded', started, handedOver.size);
+      measureToNextFrame('seat-map:first-render', started, handedOver.size);
     }
   };
 
@@ -126,11 +131,12 @@ export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => 
       handlers.onConnection('live');
       void load();
     }
-    // Until the map has loaded, merged seats wait in `seats`; the load hands them over at their newest.
-    if (order && changed.length > 0) {
-      handlers.onChange(changed);
-      measure('seat-map:update', start, changed.length);
-      measureToNextFrame('seat-map:update-frame', start, changed.length);
+    // Seats whose page has not come yet wait in `seats`; their page hands them over at their newest.
+    const drawn = changed.filter((seat) => handedOver.has(seat.id));
+    if (drawn.length > 0) {
+      handlers.onChange(drawn);
+      measure('seat-map:update', start, drawn.length);
+      measureToNextFrame('seat-map:update-frame', start, drawn.length);
     }
   };
 

@@ -58,8 +58,11 @@ export class SeatGrid {
   private marks = new Map<string, Mark>();
   private rows: Row[] = [];
   /** Per seat: its row (in `rows`) and its place in that row. */
-  private rowOf = new Int32Array(0);
-  private colOf = new Int32Array(0);
+  private rowOf: number[] = [];
+  private colOf: number[] = [];
+  /** Where the next seats drawn continue. */
+  private lastSection: string | undefined;
+  private lastRow: Row | undefined;
   /** The first row of each section, in order. */
   private sectionStarts: number[] = [];
   private focused = 0;
@@ -77,51 +80,80 @@ export class SeatGrid {
 
   /** Draws `seats` (in seat-map order: by section, then row) with `marks`, replacing what was drawn. */
   render(seats: Seat[], marks: Map<string, Mark>): void {
-    this.seats = seats;
-    this.marks = new Map(marks);
+    this.reset(marks);
+    this.append(seats);
+  }
+
+  /** Empties the map, keeping `marks` for the seats drawn next. */
+  reset(marks: Map<string, Mark>): void {
+    this.seats = [];
+    this.cells = [];
+    this.looks = [];
     this.index.clear();
     this.rows = [];
     this.sectionStarts = [];
-    this.rowOf = new Int32Array(seats.length);
-    this.colOf = new Int32Array(seats.length);
-    this.looks = new Array(seats.length);
-    const html: string[] = [];
-    let section: string | undefined;
-    let row: Row | undefined;
-    seats.forEach((seat, i) => {
+    this.rowOf = [];
+    this.colOf = [];
+    this.marks = new Map(marks);
+    this.focused = 0;
+    this.lastSection = undefined;
+    this.lastRow = undefined;
+    this.root.textContent = '';
+  }
+
+  /**
+   * Draws the seats that come next in seat-map order, so a map shows page by page as it loads. The new
+   * seats continue the last row, then the last section, then open new sections; each part is one
+   * `insertAdjacentHTML`, which closes what it leaves open.
+   */
+  append(seats: Seat[]): void {
+    const parts: Record<'row' | 'rows' | 'sections', string[]> = { row: [], rows: [], sections: [] };
+    let target: keyof typeof parts = 'row';
+    let rowOpen = false;
+    let sectionOpen = false;
+    const first = this.seats.length;
+    for (const seat of seats) {
+      const i = this.seats.length;
+      this.seats.push(seat);
       this.index.set(seat.id, i);
-      if (seat.section !== section) {
-        if (row) html.push('</div>');
-        if (section !== undefined) html.push('</div></div>');
-        section = seat.section;
-        row = undefined;
-        this.sectionStarts.push(this.rows.length);
-        html.push(
+      if (seat.section !== this.lastSection) {
+        target = 'sections';
+        if (rowOpen) parts.sections.push('</div>');
+        if (sectionOpen) parts.sections.push('</div></div>');
+        parts.sections.push(
           `<div class="section" role="rowgroup" aria-label="${escapeHtml(seat.section)}"><div class="section-head" aria-hidden="true"><span class="section-name">${escapeHtml(seat.section)}</span><span class="section-price">${price(seat.priceCents)}</span></div><div class="section-rows">`,
         );
+        sectionOpen = true;
+        rowOpen = false;
+        this.lastSection = seat.section;
+        this.lastRow = undefined;
+        this.sectionStarts.push(this.rows.length);
       }
-      if (!row || seat.row !== row.label) {
-        if (row) html.push('</div>');
-        row = { label: seat.row, cells: [] };
-        this.rows.push(row);
-        html.push(
+      if (!this.lastRow || seat.row !== this.lastRow.label) {
+        if (target === 'row') target = 'rows';
+        if (rowOpen) parts[target].push('</div>');
+        parts[target].push(
           `<div class="row" role="row"><span class="row-label" role="rowheader">${escapeHtml(seat.row)}</span>`,
         );
+        rowOpen = true;
+        this.lastRow = { label: seat.row, cells: [] };
+        this.rows.push(this.lastRow);
       }
       this.rowOf[i] = this.rows.length - 1;
-      this.colOf[i] = row.cells.length;
-      row.cells.push(i);
+      this.colOf[i] = this.lastRow.cells.length;
+      this.lastRow.cells.push(i);
       const look = lookOf(seat, this.marks.get(seat.id));
       this.looks[i] = look;
-      html.push(
+      parts[target].push(
         `<span class="seat ${look}" role="gridcell" tabindex="${i === 0 ? 0 : -1}" data-i="${i}" data-id="${escapeHtml(seat.id)}" aria-label="${escapeHtml(this.label(seat, look))}"${look === 'selected' ? ' aria-selected="true"' : ''}${selectable(look) ? '' : ' aria-disabled="true"'}></span>`,
       );
-    });
-    if (row) html.push('</div>');
-    if (section !== undefined) html.push('</div></div>');
-    this.root.innerHTML = html.join('');
-    this.cells = Array.from(this.root.querySelectorAll<HTMLElement>('.seat'));
-    this.focused = 0;
+    }
+    const lastRows = this.root.lastElementChild?.lastElementChild;
+    if (parts.row.length > 0) lastRows?.lastElementChild?.insertAdjacentHTML('beforeend', parts.row.join(''));
+    if (parts.rows.length > 0) lastRows?.insertAdjacentHTML('beforeend', parts.rows.join(''));
+    if (parts.sections.length > 0) this.root.insertAdjacentHTML('beforeend', parts.sections.join(''));
+    const all = this.root.querySelectorAll<HTMLElement>('.seat');
+    for (let i = first; i < all.length; i++) this.cells[i] = all[i] as HTMLElement;
   }
 
   /** Applies newer states of seats (the caller has already kept only newer versions). */

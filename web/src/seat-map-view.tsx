@@ -1,7 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { type SeatMapHandlers, watchSeatMap } from './live-seat-map.js';
 import type { Seat } from './operations.js';
-import { measure } from './perf.js';
 import { type Mark, SeatGrid } from './seat-grid.js';
 
 export interface SeatMapViewProps extends SeatMapHandlers {
@@ -33,15 +32,24 @@ export function SeatMapView(props: SeatMapViewProps) {
     });
     props.gridRef.current = grid;
     root.dataset.state = 'loading';
+    /** Time spent building the seats' DOM, over all pages. */
+    let drawn = 0;
     const stop = watchSeatMap(props.eventId, {
-      onLoaded: (seats, event) => {
-        root.classList.toggle('dense', seats.length > 1500);
-        root.classList.toggle('very-dense', seats.length > 5000);
+      onSeats: (seats, event) => {
         const drawing = performance.now();
-        grid.render(seats, latest.current.marks);
-        measure('seat-map:draw', drawing, seats.length);
+        if (grid.all().length === 0) {
+          root.classList.toggle('dense', event.availability.total > 1500);
+          root.classList.toggle('very-dense', event.availability.total > 5000);
+          grid.reset(latest.current.marks);
+        }
+        grid.append(seats);
+        drawn += performance.now() - drawing;
+        latest.current.onSeats(seats, event);
+      },
+      onLoaded: () => {
+        performance.measure('seat-map:draw', { start: 0, duration: drawn, detail: { seats: grid.all().length } });
         root.dataset.state = 'ready';
-        latest.current.onLoaded(seats, event);
+        latest.current.onLoaded();
       },
       onChange: (seats) => {
         grid.update(seats);
