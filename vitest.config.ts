@@ -17,6 +17,7 @@ const UNIT = [
   'test/shared-execution.test.ts',
   'test/subscriber-stream.test.ts',
   'test/token-verifier.test.ts',
+  'test/web-operations.test.ts',
 ];
 
 export default defineConfig({
