@@ -7,6 +7,8 @@ export interface OrderRow {
   status: string;
   /** Ticket global ids of its live lines, sorted. */
   seats: string[];
+  /** When its transaction started (epoch ms), to tell when an order was made relative to the answers. */
+  createdAt?: number;
 }
 
 /** A hold as the database holds it at the end. */
@@ -136,10 +138,17 @@ function acknowledgedRefusals(ops: readonly Operation[], snapshot: Snapshot): Ve
     if (last?.type !== 'refused' || !keyed(op)) continue;
     checked++;
     const made = makesOrder(op) ? orderKeys.get(op.key) : holdKeys.get(op.key);
-    if (made)
-      problems.push(
-        `op ${op.op} (${op.kind}, ${op.attempts.length} attempts) was refused with ${last.typename}${last.reason ? ` ${last.reason}` : ''}, yet its key made ${makesOrder(op) ? 'order' : 'hold'} ${made.id}`,
-      );
+    if (!made) continue;
+    const answered = op.attempts.at(-1)?.complete ?? 0;
+    const createdAt = 'createdAt' in made ? made.createdAt : undefined;
+    const when =
+      createdAt === undefined
+        ? ''
+        : `, made ${createdAt - answered} ms ${createdAt >= answered ? 'after' : 'before'} the refusal was answered`;
+    const earlier = op.attempts.filter((a) => a.outcome.type === 'unknown').length;
+    problems.push(
+      `op ${op.op} (${op.kind}, ${op.attempts.length} attempts, ${earlier} without an answer) was refused with ${last.typename}${last.reason ? ` ${last.reason}` : ''}, yet its key made ${makesOrder(op) ? 'order' : 'hold'} ${made.id}${when}`,
+    );
   }
   return verdict('acknowledged refusal ⇒ that op made no order', problems, `${checked} refused operations checked`);
 }

@@ -63,6 +63,11 @@ export interface Load {
   stop(): Promise<void>;
   /** Operations settled so far (a quick figure for progress lines). */
   settled(): number;
+  /**
+   * Holds `seats` through instance `instance` (first try) as buyer `authorization`, and walks away:
+   * a hold that instance made, which must expire on time even if the instance dies.
+   */
+  plantHold(instance: number, seats: string[], authorization: string): Promise<Outcome>;
 }
 
 interface Worker {
@@ -164,6 +169,7 @@ export function startLoad(
   return {
     history,
     settled: () => settledOps,
+    plantHold: (instance, seats, authorization) => operate({ index: -1, authorization, next: instance }, 'hold', seats),
     async stop() {
       running = false;
       await Promise.all(loops);

@@ -185,7 +185,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       rule: `every subscriber's seat map = the database within AVAILABILITY_RESYNC_MS + 1 s of each fault's end, and at the end`,
       pass: badChecks.length === 0,
       violations: badChecks.length,
-      detail: `${options.subscribers} subscribers over ${options.instances} instances, ${checks.length} checks; reconnects: ${JSON.stringify(started.maps.map((m) => m.reconnects))}; final maps equal after ${final.tookMs} ms`,
+      detail: `${options.subscribers} subscribers over ${options.instances} instances, ${checks.length} checks; reconnects: ${JSON.stringify(started.maps.map((m) => m.reconnects))}; final maps ${final.wrong.every((n) => n === 0) ? `equal after ${final.tookMs} ms` : `still unequal after ${final.tookMs} ms`}`,
       examples: badChecks.map((c) => `after ${c.after}: ${c.wrong.join(', ')} seats wrong`),
     });
 

@@ -9,8 +9,9 @@ export async function readSnapshot(url: string, eventId: string): Promise<Snapsh
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const seat = (id: string) => ticketGlobalId({ id, eventId });
   try {
-    const orders = await sql<{ id: string; key: string | null; status: string; seats: string[] }[]>`
+    const orders = await sql<{ id: string; key: string | null; status: string; seats: string[]; created_ms: number }[]>`
       select o.id::text, o.idempotency_key as key, o.status::text,
+        (extract(epoch from o.created_at) * 1000)::float8 as created_ms,
         array(select ot.ticket_id::text from order_tickets ot where ot.order_id = o.id and ot.released_at is null) as seats
       from orders o where o.event_id = ${eventId}`;
     const holds = await sql<
@@ -37,6 +38,7 @@ export async function readSnapshot(url: string, eventId: string): Promise<Snapsh
         key: o.key,
         status: o.status,
         seats: o.seats.map(seat).sort(),
+        createdAt: Math.round(o.created_ms),
       })),
       holds: holds.map((h) => ({
         id: encodeGlobalId('Hold', h.id),
