@@ -10,12 +10,15 @@ import { sleep } from '../services.js';
 import { checkHistory, unknownsOf, type Verdict, type Window } from './checker.js';
 import { History, operationsOf } from './history.js';
 import { SeatPicker, startLoad } from './load.js';
-import { type Fault, inject } from './nemesis.js';
+import { type Fault, inject, NEMESES } from './nemesis.js';
 import type { DrillOptions } from './options.js';
 import { type DrillReport, drillSummary, killedHolds, writeDrillReport } from './report.js';
 import { readSeatStates, readSnapshot, sqlInvariants } from './snapshot.js';
 import { differences, LiveSeatMap } from './subscribers.js';
 import { binsOf, faultFigures } from './timeline.js';
+
+/** Holds planted on the victim of a kill or stop just before it, two seats each from the venue's far end. */
+const PLANTED_HOLDS = 3;
 
 /** One seat-map check: how many seats each subscriber had wrong, and when. */
 export interface ConvergenceCheck {
@@ -78,7 +81,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
   };
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}_${randomBytes(2).toString('hex')}`;
-  const name = `drill-${options.nemeses.length > 1 ? 'all' : options.nemeses[0]}-${runId}`;
+  const name = `drill-${options.nemeses.length === NEMESES.length ? 'all' : options.nemeses.join('+')}-${runId}`;
   await mkdir(options.outDir, { recursive: true });
   const historyPath = join(options.outDir, `${name}.history.jsonl`);
   const built = await compileServers(false);
@@ -101,7 +104,9 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
     started.database = database;
     const sale = await seedSale(database.url, options.seats, { name: 'Drill' });
     const jwtSecret = randomBytes(32).toString('hex');
-    const authorizations = await signBuyers(jwtSecret, `drill-${runId}`, options.workers);
+    // One buyer per worker, and one more who plants holds on an instance about to be killed or paused.
+    const authorizations = await signBuyers(jwtSecret, `drill-${runId}`, options.workers + 1);
+    const planter = authorizations.pop() ?? '';
     const spec: ServerSpec = {
       script: API_SCRIPT,
       env: {
@@ -133,10 +138,20 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
     const origin = Date.now();
     const load = startLoad(urls, authorizations, picker, options, history, runId);
     const faults: Fault[] = [];
+    let planted = 0;
     const checks: ConvergenceCheck[] = [];
     await sleep(options.warmUpMs);
     for (const nemesis of options.nemeses) {
       await sleep(options.beforeMs);
+      if (nemesis === 'kill' || nemesis === 'stop') {
+        // Holds the victim made just before its fault: another instance's sweeper must end them on time.
+        const victim = Math.min(1, urls.length - 1);
+        for (let i = 0; i < PLANTED_HOLDS; i++) {
+          const seats = sale.ticketGlobalIds.slice(-(planted + 2), -planted || undefined);
+          planted += 2;
+          await load.plantHold(victim, seats, planter);
+        }
+      }
       say(`${((Date.now() - origin) / 1000).toFixed(1)} s: ${nemesis} (${load.settled()} operations settled so far)`);
       const fault = await inject(nemesis, {
         servers: started.servers,
@@ -213,6 +228,9 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       origin,
     };
     console.log(drillSummary(report).join('\n'));
+    if (!report.passed)
+      for (const [i, server] of started.servers.entries())
+        console.error(`\ninstance ${i}'s last lines:\n${server.output() || '(none)'}`);
     const files = await writeDrillReport(options.outDir, report);
     return { passed: report.passed, files };
   } finally {
