@@ -12,7 +12,7 @@ export const API_SCRIPT = 'dist/main.js';
 export const FLOOR_SCRIPT = 'loadtest/.build/floor-server.js';
 
 /** What every bundle depends on besides its entry: the code it bundles and the build's definition. */
-const SHARED_INPUTS = ['src', 'package.json', 'package-lock.json'];
+const SHARED_INPUTS = ['src', 'patches', 'package.json', 'package-lock.json'];
 
 async function newestChange(path: string): Promise<number> {
   const info = await stat(path).catch(() => null);
