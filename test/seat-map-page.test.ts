@@ -164,3 +164,33 @@ it(
   },
   BROWSER_TEST_MS,
 );
+
+it(
+  '"best available" lets the server choose: the best two seats side by side are held and shown as yours',
+  async ({ api }) => {
+    const event = await createEventWithTickets(api, { seats: 16, sections: [FRONT] });
+    const page = await openSeatMap(browser, api, event.eventGlobalId);
+    await signInAsDemo(page);
+    const form = page.getByRole('form', { name: 'Best available' });
+    await form.getByRole('combobox').selectOption('2');
+    await form.getByRole('button', { name: 'Hold the best 2 seats' }).click();
+    await page.locator('.countdown-value').waitFor();
+    // The rule: front row first, nearest the middle of the row (seats 4 and 5 of 8).
+    const mine = async () => {
+      const looks = await Promise.all(event.ticketGlobalIds.map((id) => lookOf(page, id)));
+      return looks.flatMap((look, index) => (look === 'mine-held' ? [index] : []));
+    };
+    await expect.poll(mine, { timeout: 2000 }).toEqual([3, 4]);
+    expect(await page.locator('.notice.success').textContent()).toMatch(/^Held the best 2 for you: /);
+
+    // Fewer seats left than asked: a sentence, nothing held.
+    await page.getByRole('button', { name: 'Release seats' }).click();
+    await page.waitForSelector(`.seat.available[data-id="${event.ticketGlobalIds[3]}"]`, { timeout: 2000 });
+    await form.getByRole('combobox').selectOption('10');
+    await form.getByRole('button', { name: 'Hold the best 10 seats' }).click();
+    expect(await alertText(page)).toMatch(/^No 10 seats side by side are free \(16 are, apart\)/);
+    await expectSaleInvariants(api.app.services.db);
+    await page.close();
+  },
+  BROWSER_TEST_MS,
+);

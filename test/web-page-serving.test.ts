@@ -3,7 +3,7 @@ import type { TestApp } from './helpers/app.js';
 import { integrationTest } from './helpers/fixtures.js';
 
 const development = integrationTest();
-const production = integrationTest({ app: { env: { NODE_ENV: 'production' } } });
+const production = integrationTest({ app: { env: { NODE_ENV: 'production', CORS_ORIGINS: '*' } } });
 
 const origin = async (api: TestApp) => new URL(await api.listen()).origin;
 

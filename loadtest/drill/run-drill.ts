@@ -111,6 +111,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       script: API_SCRIPT,
       env: {
         NODE_ENV: 'production',
+        CORS_ORIGINS: '*',
         DATABASE_URL: database.url,
         REDIS_URL: started.redis.url,
         REDIS_KEY_PREFIX: 'flux-drill:',

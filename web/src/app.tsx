@@ -3,6 +3,8 @@ import { type ActiveHold, BuyPanel } from './buy-panel.js';
 import { newKey, RequestError, request } from './graphql.js';
 import { describeError, describeFailure, price, REASON_TEXT, when } from './messages.js';
 import {
+  BEST,
+  type BestData,
   CHECKOUT,
   type CheckoutData,
   type Counts,
@@ -187,6 +189,31 @@ export function App() {
     }
   };
 
+  const holdBest = async (quantity: number, together: boolean) => {
+    const { session: who } = state.current;
+    if (!who || !eventId) return;
+    setBusy('hold');
+    try {
+      const { holdBestAvailable: result } = await request<BestData>(
+        BEST,
+        { eventId, quantity, together, key: newKey('best') },
+        { token: who.token, retry: true },
+      );
+      if (result.hold) {
+        setHold(holdFrom(result.hold));
+        setSelected([]);
+        const names = result.hold.tickets.map((ticket) => seatName(ticket.id)).join('; ');
+        setNotice({ kind: 'success', text: `Held the best ${result.hold.tickets.length} for you: ${names}.` });
+      } else {
+        setNotice({ kind: 'error', text: describeFailure(result, seatName) });
+      }
+    } catch (error) {
+      fail(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const checkout = async () => {
     const { session: who, hold: current } = state.current;
     if (!who || !current) return;
@@ -297,6 +324,7 @@ export function App() {
           busy={busy}
           notice={notice}
           onHold={holdSelected}
+          onBest={eventId ? holdBest : undefined}
           onCheckout={checkout}
           onRelease={release}
           onUnselect={(seat) => setSelected((ids) => ids.filter((id) => id !== seat.id))}

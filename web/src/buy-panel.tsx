@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { price } from './messages.js';
 import type { Seat } from './operations.js';
 import { clock, type Notice, useCountdown } from './views.js';
@@ -19,6 +20,8 @@ export interface BuyPanelProps {
   busy: 'hold' | 'checkout' | 'release' | false;
   notice: Notice | null;
   onHold(): void;
+  /** Asks the server for the best `quantity` seats; undefined when the page cannot (no event open). */
+  onBest?: ((quantity: number, together: boolean) => void) | undefined;
   onCheckout(): void;
   onRelease(): void;
   onUnselect(seat: Seat): void;
@@ -99,7 +102,7 @@ export function BuyPanel(props: BuyPanelProps) {
             </button>
           </div>
           {!props.signedIn && <p class="muted">Sign in to hold seats.</p>}
-          <BestAvailableSlot />
+          {props.onBest && props.signedIn && <BestAvailable busy={props.busy !== false} onBest={props.onBest} />}
         </section>
       )}
     </aside>
@@ -122,10 +125,41 @@ function NoticeBox(props: { notice: Notice | null }) {
 }
 
 /**
- * Where "best available" goes. The API does not offer it yet (another branch adds it): when it does,
- * this shows a "Best N seats" form whose answer is held like a selection. Until then it shows nothing,
- * rather than a client-side guess that the server would not stand behind.
+ * "Best available": the server picks the seats (its documented rule: sections in laid-out order, front
+ * rows first, nearest the middle) and holds them, like a selection held.
  */
-function BestAvailableSlot() {
-  return null;
+function BestAvailable(props: { busy: boolean; onBest(quantity: number, together: boolean): void }) {
+  const [quantity, setQuantity] = useState(2);
+  const [together, setTogether] = useState(true);
+  return (
+    <form
+      class="best"
+      aria-label="Best available"
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onBest(quantity, together);
+      }}
+    >
+      <h3>Or let us choose</h3>
+      <label>
+        Seats{' '}
+        <select value={quantity} onChange={(event) => setQuantity(Number(event.currentTarget.value))}>
+          {Array.from({ length: 10 }, (_, i) => i + 1).map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label>
+        <input type="checkbox" checked={together} onChange={(event) => setTogether(event.currentTarget.checked)} /> side
+        by side
+      </label>
+      <div class="actions">
+        <button type="submit" disabled={props.busy}>
+          Hold the best {quantity === 1 ? 'seat' : `${quantity} seats`}
+        </button>
+      </div>
+    </form>
+  );
 }

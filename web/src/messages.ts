@@ -46,6 +46,14 @@ export function describeFailure(failure: Failure, seatName: (ticketId: string) =
       return (failure.problems ?? []).map((p) => p.message).join(' ') || 'The request was not valid.';
     case 'IdempotencyKeyReused':
       return 'That request was already used for other seats, so nothing was done. Please try again.';
+    case 'NotEnoughSeats': {
+      const { requested = 0, available = 0 } = failure;
+      if (available === 0) return 'No matching seats are free. Nothing was held.';
+      if (available >= requested) {
+        return `No ${requested} seats side by side are free (${available} are, apart). Ask for fewer, or let them be apart. Nothing was held.`;
+      }
+      return `Only ${available} matching seats are free, not ${requested}. Ask for fewer. Nothing was held.`;
+    }
     case 'NotFound':
       return 'That no longer exists. Reload the page to see the current state.';
     default:

@@ -115,6 +115,8 @@ export interface Failure {
   held?: number;
   expiredAt?: string;
   problems?: Array<{ path: string; message: string }>;
+  requested?: number;
+  available?: number;
 }
 
 export const HOLD = /* GraphQL */ `
@@ -133,6 +135,24 @@ export const HOLD = /* GraphQL */ `
 `;
 export interface HoldData {
   holdSeats: Failure & { hold?: HoldView };
+}
+
+export const BEST = /* GraphQL */ `
+  mutation Best($eventId: ID!, $quantity: Int!, $together: Boolean!, $key: String!) {
+    holdBestAvailable(input: { eventId: $eventId, quantity: $quantity, together: $together, idempotencyKey: $key }) {
+      __typename
+      ... on HoldBestAvailableSuccess { hold { id expiresInSeconds totalCents tickets { id } } }
+      ... on NotEnoughSeats { requested available }
+      ... on SaleNotOpen { opensAt }
+      ... on SaleClosed { closedAt }
+      ... on PurchaseLimitReached { limit held }
+      ... on InvalidInput { problems { path message } }
+      ... on Error { message }
+    }
+  }
+`;
+export interface BestData {
+  holdBestAvailable: Failure & { hold?: HoldView };
 }
 
 export const CHECKOUT = /* GraphQL */ `
