@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisConnection } from './redis-client.js';
 
 /** How many purchase attempts per customer per window. */
 export interface AttemptBudget {
@@ -14,13 +14,21 @@ export interface AttemptLimiter {
 }
 
 /**
+ * The customer's part of its budget's key (`<prefix>attempts:{cu:<customerId>}`): the hash tag names
+ * the customer, so on a cluster each customer's budget lives in one slot and the customers spread.
+ */
+export function attemptsKey(customerId: string): string {
+  return `{cu:${customerId}}`;
+}
+
+/**
  * The per-customer attempt budget, on rate-limiter-flexible (one atomic Redis script per attempt,
  * shared by every instance; or in process when embedded). It never touches Postgres. Undefined when
  * the budget is turned off (`points` 0).
  */
 export function createAttemptLimiter(
   budget: AttemptBudget,
-  store: { redis: Redis; keyPrefix: string } | undefined,
+  store: { redis: RedisConnection; keyPrefix: string } | undefined,
 ): AttemptLimiter | undefined {
   if (budget.points === 0) return undefined;
   const options = { points: budget.points, duration: budget.windowSeconds };
@@ -30,7 +38,7 @@ export function createAttemptLimiter(
   return {
     async take(customerId) {
       try {
-        await limiter.consume(customerId);
+        await limiter.consume(attemptsKey(customerId));
         return 0;
       } catch (error) {
         if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisConnection } from './redis-client.js';
 import {
   type AcquireResult,
   heldMark,
@@ -40,7 +41,7 @@ export function ticketLockKey(prefix: string, ticketId: string): string {
  * refused, returns the current value in the same round trip, which tells a holder from the sold mark.
  * `SET … NX … GET` needs Redis 6.2 or later.
  */
-export function createRedisTicketLock(redis: Redis, prefix: string, timings: LockTimings): TicketLock {
+export function createRedisTicketLock(redis: RedisConnection, prefix: string, timings: LockTimings): TicketLock {
   redis.defineCommand('fluxCompareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
   redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   const key = (ticketId: string) => ticketLockKey(prefix, ticketId);
