@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type AcquireResult, heldMark, type LockTimings, refusalOf, soldMark, type TicketLock } from './ticket-lock.js';
+import {
+  type AcquireResult,
+  acquireEach,
+  heldMark,
+  type LockTimings,
+  refusalOf,
+  soldMark,
+  type TicketLock,
+} from './ticket-lock.js';
 
 interface Entry {
   value: string;
@@ -25,15 +33,17 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
   }, 60_000);
   sweep.unref();
 
-  return {
-    async acquire(ticketId): Promise<AcquireResult> {
-      const current = live(ticketId);
-      if (current) return { acquired: false, ...refusalOf(current.value) };
-      // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
-      const token = randomUUID();
-      entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
-      return { acquired: true, lease: { ticketId, token } };
-    },
+  const acquire = async (ticketId: string): Promise<AcquireResult> => {
+    const current = live(ticketId);
+    if (current) return { acquired: false, ...refusalOf(current.value) };
+    // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
+    const token = randomUUID();
+    entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
+    return { acquired: true, lease: { ticketId, token } };
+  };
+  const lock: TicketLock = {
+    acquire,
+    acquireAll: (ticketIds) => acquireEach({ acquire, release: (lease) => lock.release(lease) }, ticketIds),
     async release(lease) {
       if (live(lease.ticketId)?.value !== lease.token) return false;
       entries.delete(lease.ticketId);
@@ -63,4 +73,5 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
       entries.clear();
     },
   };
+  return lock;
 }

@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis } from 'ioredis';
 import type { RedisNodeAddress } from '../config.js';
 
 /** How a connection behaves when Redis is slow or gone. */
@@ -22,14 +22,17 @@ export type RedisConnection = Redis | Cluster;
 export type RedisRole = 'commands' | 'subscriber';
 
 /**
- * Connects ioredis with auto-pipelining, so concurrent commands share round trips under load (on a
- * cluster, one pipeline per node). While Redis is down, a command fails after two reconnection
+ * Connects ioredis. On one server, with auto-pipelining, so concurrent commands share round trips
+ * under load. While Redis is down, a command fails after two reconnection
  * attempts or `commandTimeoutMs`, whichever comes first, and the client keeps reconnecting in the
  * background, so recovery needs no restart.
  *
- * On a cluster: reads go to masters (`scaleReads: 'master'`), since a lock read from a lagging replica
+ * On a cluster: no auto-pipelining, since a pipeline stalled on a dead master holds every later
+ * command for that node behind it, unsent and past any timeout, for the whole failover; commands
+ * sent together still travel together, one round trip per node. Reads go to masters (`scaleReads: 'master'`), since a lock read from a lagging replica
  * could call a sold seat free; a command meeting a failover (`CLUSTERDOWN`, a dead node) is retried as
- * the slots move, within `commandTimeoutMs`. A subscriber gets one connection per master for sharded
+ * the slots move, and fails once `commandTimeoutMs` have passed since it was issued, wherever it
+ * waits ({@link boundedCluster}). A subscriber gets one connection per master for sharded
  * pub/sub (`shardedSubscribers`), which ioredis moves and re-subscribes when masters change.
  */
 export function createRedis(target: RedisTarget, name: string, options: RedisOptions, role: RedisRole = 'commands') {
@@ -42,9 +45,8 @@ export function createRedis(target: RedisTarget, name: string, options: RedisOpt
   const redis: RedisConnection =
     'url' in target
       ? new Redis(target.url, { ...perNode, enableAutoPipelining: true, lazyConnect: false })
-      : new Cluster([...target.clusterNodes], {
+      : boundedCluster(target.clusterNodes, options.commandTimeoutMs, {
           redisOptions: perNode,
-          enableAutoPipelining: true,
           scaleReads: 'master',
           shardedSubscribers: role === 'subscriber',
           // The slot map is refreshed on MOVED and on a lost node at once; this also catches a
@@ -54,6 +56,23 @@ export function createRedis(target: RedisTarget, name: string, options: RedisOpt
         });
   redis.on('error', options.onError);
   return redis;
+}
+
+/**
+ * A Cluster whose every command fails `deadlineMs` after it was issued. ioredis arms `commandTimeout`
+ * only once a command is written to a node; a command that meets a dead master waits in the cluster's
+ * retries (slot refreshes, CLUSTERDOWN) with no clock at all, and a purchase would hang for the whole
+ * failover. Arming the command's own timer when it enters the cluster bounds it (the node's later
+ * arming is a no-op: the first timer wins).
+ */
+function boundedCluster(nodes: readonly RedisNodeAddress[], deadlineMs: number, options: ClusterOptions): Cluster {
+  class BoundedCluster extends Cluster {
+    override sendCommand(...args: Parameters<Cluster['sendCommand']>) {
+      args[0].setTimeout(deadlineMs);
+      return super.sendCommand(...args);
+    }
+  }
+  return new BoundedCluster([...nodes], options);
 }
 
 /** Closes a connection, waiting for replies to commands already sent. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Result } from 'ioredis';
+import { lockBySlot } from './lock-by-slot.js';
 import type { RedisConnection } from './redis-client.js';
 import {
   type AcquireResult,
@@ -15,6 +16,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     fluxCompareAndDelete(key: string, token: string): Result<number, Context>;
     fluxCompareAndSet(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
+    fluxLockAll(...keysThenTokenAndTtl: Array<string | number>): Result<string[], Context>;
   }
 }
 
@@ -31,6 +33,29 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/**
+ * Takes every key with the token, or none: returns each key's value before, '' for a free key. A key
+ * that holds anything refuses the whole set. All keys must share a slot on a cluster.
+ */
+const LOCK_ALL = `
+local previous = {}
+local refused = false
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if value then
+    previous[i] = value
+    refused = true
+  else
+    previous[i] = ''
+  end
+end
+if not refused then
+  for _, key in ipairs(KEYS) do
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+  end
+end
+return previous`;
+
 /** The key of a ticket's lock; the braces are a Redis Cluster hash tag. */
 export function ticketLockKey(prefix: string, ticketId: string): string {
   return `${prefix}ticket:{${ticketId}}`;
@@ -44,16 +69,24 @@ export function ticketLockKey(prefix: string, ticketId: string): string {
 export function createRedisTicketLock(redis: RedisConnection, prefix: string, timings: LockTimings): TicketLock {
   redis.defineCommand('fluxCompareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
   redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+  redis.defineCommand('fluxLockAll', { lua: LOCK_ALL });
   const key = (ticketId: string) => ticketLockKey(prefix, ticketId);
 
-  return {
-    async acquire(ticketId): Promise<AcquireResult> {
-      // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
-      const token = randomUUID();
-      const previous = await redis.set(key(ticketId), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
-      if (previous === null) return { acquired: true, lease: { ticketId, token } };
-      return { acquired: false, ...refusalOf(previous) };
-    },
+  const acquire = async (ticketId: string): Promise<AcquireResult> => {
+    // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
+    const token = randomUUID();
+    const previous = await redis.set(key(ticketId), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
+    if (previous === null) return { acquired: true, lease: { ticketId, token } };
+    return { acquired: false, ...refusalOf(previous) };
+  };
+  const lock: TicketLock = {
+    acquire,
+    acquireAll: (ticketIds) =>
+      lockBySlot(ticketIds, key, {
+        single: acquire,
+        together: (keys, token) => redis.fluxLockAll(keys.length, ...keys, token, timings.lockTtlMs),
+        release: (lease) => lock.release(lease),
+      }),
     async release(lease: Lease) {
       return (await redis.fluxCompareAndDelete(key(lease.ticketId), lease.token)) === 1;
     },
@@ -84,4 +117,5 @@ export function createRedisTicketLock(redis: RedisConnection, prefix: string, ti
       // The connection belongs to the caller.
     },
   };
+  return lock;
 }

@@ -30,6 +30,8 @@ export interface OwnRedisCluster {
   nodesEnv: string;
   /** The master now serving `slot`, by asking a live node. */
   masterOf(slot: number): Promise<ClusterNode>;
+  /** The slot ranges `[from, to]` a master serves now. */
+  slotsOf(master: ClusterNode): Promise<number[][]>;
   /** SIGKILLs one node (a crashed machine: its replica must take over). */
   kill(node: ClusterNode): Promise<void>;
   /** Resolves once every slot is served by a live master again (`cluster_state:ok` on every live node). */
@@ -158,6 +160,10 @@ export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
       nodes,
       nodesEnv: nodes.map((n) => n.address).join(','),
       masterOf: (slot) => masterOf(nodes, slot),
+      slotsOf: async (master) => {
+        const asked = nodes.find((n) => n.alive);
+        return (asked && (await slotOwners(nodes, asked)).get(master)) ?? [];
+      },
       kill,
       waitHealthy: (timeoutMs = 20_000) => waitHealthy(nodes, timeoutMs),
       stop,
