@@ -63,7 +63,7 @@ const lagText = (s: LatencySummary) => (s.count === 0 ? '–' : `${s.p50} / ${s.
 function notes(report: Report): string[] {
   const lines: string[] = [];
   for (const r of report.results) {
-    if (r.contender === 'floor' || r.contender === 'redis-lock' || !r.redis.lockedSeats) continue;
+    if (r.contender === 'floor' || r.contender.startsWith('redis-lock') || !r.redis.lockedSeats) continue;
     lines.push(
       `- **${r.contender}**: ${r.redis.lockedSeats} of its ${r.sale.sold} sold seats carry a Redis ticket-lock key under its own key prefix: its sales went through the Redis lock, so the server did not sell with \`PURCHASE_STRATEGY=${r.contender}\` and this row does not measure that strategy.`,
     );
