@@ -15,6 +15,20 @@ export interface SaleFigures {
   group?: { size: number; perCustomerLimit: number; orders: number; freeBlocks: number };
   /** hold-checkout: its holds, checkouts, expiries and refusals (scenarios/hold-checkout.ts). */
   holds?: HoldFigures;
+  /** best-available and ga-rush: seats the server assigned (scenarios/best-available.ts). */
+  assigned?: AssignedFigures;
+}
+
+/** What a best-available run measured: seats held by the server's choice, and the refusals before sell-out. */
+export interface AssignedFigures {
+  /** Seats in the holds the generator saw made, and those holds. */
+  seats: number;
+  holds: number;
+  /** Seats per second, from the first send to the last win. */
+  seatsPerSecond: number | null;
+  /** Attempts answered before the last win, and how many of them were refused. */
+  attemptsBeforeSellOut: number;
+  refusedBeforeSellOut: number;
 }
 
 /** What a hold-checkout run measured beyond the load's own figures. */

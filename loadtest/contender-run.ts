@@ -3,7 +3,7 @@ import type { OwnRedisCluster } from '../test/helpers/redis-cluster.js';
 import type { OwnRedis } from '../test/helpers/redis-server.js';
 import { API_SCRIPT, FLOOR_SCRIPT } from './compile.js';
 import type { DatabaseCounters, LoadDatabase, SeededSale } from './database.js';
-import { type Contender, type LoadOptions, ON_CLUSTER } from './options.js';
+import { type Contender, contenderServer, type LoadOptions } from './options.js';
 import { type ServerProcess, type ServerSpec, stopServers } from './processes.js';
 import { deleteKeys } from './redis-stats.js';
 import type { SalePlan, Venue } from './scenarios/scenario.js';
@@ -97,9 +97,12 @@ export function serverSpec(run: ContenderRun): ServerSpec {
   const redis: Record<string, string> = run.cluster
     ? { REDIS_CLUSTER_NODES: run.cluster.nodesEnv }
     : { REDIS_URL: run.ownRedis?.url ?? REDIS_URL };
-  const common = { NODE_ENV: 'production', ...redis, REDIS_KEY_PREFIX: run.prefix };
+  const common = { NODE_ENV: 'production', CORS_ORIGINS: '*', ...redis, REDIS_KEY_PREFIX: run.prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
-  if (!run.database) return { script: FLOOR_SCRIPT, env: common, cpuProfDir };
+  if (!run.database || run.contender === 'floor') {
+    return { script: FLOOR_SCRIPT, env: { ...common, ...plan.serverEnv }, cpuProfDir };
+  }
+  const server = contenderServer(run.contender);
   return {
     script: API_SCRIPT,
     cpuProfDir,
@@ -109,13 +112,14 @@ export function serverSpec(run: ContenderRun): ServerSpec {
       DATABASE_POOL_SIZE: String(options.dbPoolSize),
       JWT_SECRET: jwtSecret,
       SEED_DEMO: 'false',
-      PURCHASE_STRATEGY: run.contender === ON_CLUSTER ? 'redis-lock' : run.contender,
+      PURCHASE_STRATEGY: server.strategy,
       // Buyers here retry far more often than people do; the per-customer budget would turn the
       // benchmark into a test of the rate limiter.
       PURCHASE_RATE_LIMIT: '0',
       // Every subscriber of a live run connects from the generator's one address.
       WS_MAX_CONNECTIONS_PER_ADDRESS: '100000',
       LOCK_TTL_MS: String(options.lockTtlMs),
+      ...server.env,
       ...plan.serverEnv,
     },
   };

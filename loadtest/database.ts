@@ -62,10 +62,12 @@ export function venueLayout(seats: number): SectionLayout[] {
 /** The row lengths of {@link venueLayout}, in seat-map order: where a group of adjacent seats may lie. */
 export function venueRows(seats: number): number[] {
   return venueLayout(seats).flatMap((section) =>
-    Array.from(
-      { length: typeof section.rows === 'number' ? section.rows : section.rows.length },
-      () => section.seatsPerRow,
-    ),
+    section.generalAdmission
+      ? [section.capacity]
+      : Array.from(
+          { length: typeof section.rows === 'number' ? section.rows : section.rows.length },
+          () => section.seatsPerRow,
+        ),
   );
 }
 
@@ -81,7 +83,13 @@ export async function seedSale(
     name = 'Flash sale',
     perCustomerLimit = null,
     holdMinutes = null,
-  }: { name?: string; perCustomerLimit?: number | null; holdMinutes?: number | null } = {},
+    layout = venueLayout,
+  }: {
+    name?: string;
+    perCustomerLimit?: number | null;
+    holdMinutes?: number | null;
+    layout?: ((seats: number) => SectionLayout[]) | undefined;
+  } = {},
 ): Promise<SeededSale> {
   const database = await createDatabase({ url, poolSize: 2 });
   try {
@@ -91,7 +99,7 @@ export async function seedSale(
       startsAt: new Date(Date.now() + 30 * 24 * 3600 * 1000),
       perCustomerLimit,
       holdMinutes,
-      sections: venueLayout(seats),
+      sections: (layout ?? venueLayout)(seats),
     });
     const tickets = await database.db
       .select({ id: ticketsTable.id })

@@ -7,6 +7,7 @@ import { closeRedis, createRedis } from '../src/infra/redis-client.js';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     floorTakeAll(count: number, ...keys: string[]): RedisResult<number[], Context>;
+    floorTakeStock(key: string, quantity: number, capacity: number): RedisResult<number, Context>;
   }
 }
 
@@ -36,6 +37,20 @@ end
 return taken`,
 });
 
+// Best available on the floor: one counter per event, taken N at a time up to FLOOR_CAPACITY (the
+// seckill gate: no seat is chosen, no database). Returns the units left before, or -1 when short.
+const capacity = Number(process.env.FLOOR_CAPACITY ?? 1_000_000_000);
+redis.defineCommand('floorTakeStock', {
+  numberOfKeys: 1,
+  lua: `
+local taken = redis.call('INCRBY', KEYS[1], ARGV[1])
+if taken > tonumber(ARGV[2]) then
+  redis.call('DECRBY', KEYS[1], ARGV[1])
+  return -1
+end
+return taken`,
+});
+
 const typeDefs = /* GraphQL */ `
   interface Error { message: String! }
   type Order { id: ID! totalCents: Int! }
@@ -50,15 +65,27 @@ const typeDefs = /* GraphQL */ `
   type TicketsUnavailable implements Error { message: String! tickets: [UnavailableTicket!]! }
   union PurchaseTicketsResult = PurchaseTicketsSuccess | TicketsUnavailable | NotFound
   input PurchaseTicketsInput { ticketIds: [ID!]! }
+  type Hold { id: ID! expiresAt: String! }
+  type HoldBestAvailableSuccess { hold: Hold! }
+  type NotEnoughSeats implements Error { message: String! requested: Int! available: Int! }
+  union HoldBestAvailableResult = HoldBestAvailableSuccess | NotEnoughSeats | NotFound
+  input HoldBestAvailableInput { eventId: ID! quantity: Int! sections: [String!] maxPriceCents: Int together: Boolean = true idempotencyKey: String }
   type Query { ok: Boolean! }
   type Mutation {
     purchaseTicket(input: PurchaseTicketInput!): PurchaseTicketResult!
     purchaseTickets(input: PurchaseTicketsInput!): PurchaseTicketsResult!
+    holdBestAvailable(input: HoldBestAvailableInput!): HoldBestAvailableResult!
   }
 `;
 
 interface Result {
-  __typename: 'PurchaseTicketSuccess' | 'TicketUnavailable' | 'PurchaseTicketsSuccess' | 'TicketsUnavailable';
+  __typename:
+    | 'PurchaseTicketSuccess'
+    | 'TicketUnavailable'
+    | 'PurchaseTicketsSuccess'
+    | 'TicketsUnavailable'
+    | 'HoldBestAvailableSuccess'
+    | 'NotEnoughSeats';
   [field: string]: unknown;
 }
 
@@ -89,6 +116,15 @@ const yoga = createYoga({
             return { __typename: 'PurchaseTicketsSuccess', order: { id: randomUUID(), totalCents: 0 } };
           const tickets = taken.map((i) => ({ ticketId: ids[i - 1], reason: 'SOLD' }));
           return { __typename: 'TicketsUnavailable', tickets, message: 'sold' };
+        },
+        holdBestAvailable: async (
+          _root: unknown,
+          args: { input: { eventId: string; quantity: number } },
+        ): Promise<Result> => {
+          const { eventId, quantity } = args.input;
+          const taken = await redis.floorTakeStock(`${prefix}stock:${eventId}`, quantity, capacity);
+          if (taken >= 0) return { __typename: 'HoldBestAvailableSuccess', hold: { id: randomUUID(), expiresAt: '' } };
+          return { __typename: 'NotEnoughSeats', requested: quantity, available: 0, message: 'sold out' };
         },
       },
     },

@@ -36,7 +36,12 @@ interface PurchaseResult {
 }
 
 interface GraphQLReply {
-  data?: { purchaseTicket?: PurchaseResult; purchaseTickets?: PurchaseResult; holdSeats?: PurchaseResult } | null;
+  data?: {
+    purchaseTicket?: PurchaseResult;
+    purchaseTickets?: PurchaseResult;
+    holdSeats?: PurchaseResult;
+    holdBestAvailable?: PurchaseResult;
+  } | null;
   errors?: Array<{ message?: string; extensions?: { code?: string } }>;
 }
 
@@ -52,6 +57,7 @@ function classifyGroup(result: PurchaseResult): Outcome {
     case 'PurchaseTicketsSuccess':
       return { kind: 'win', orderId: result.order?.id };
     case 'HoldSeatsSuccess':
+    case 'HoldBestAvailableSuccess':
       return { kind: 'win', hold: { id: result.hold?.id ?? '', expiresAt: result.hold?.expiresAt ?? '' } };
     case 'TicketsUnavailable': {
       const unavailable = (result.tickets ?? []).map((t) => ({ ticketId: t.ticketId ?? '', reason: t.reason ?? '' }));
@@ -75,7 +81,7 @@ export function classify(statusCode: number, text: string): Outcome {
   const first = reply.errors?.[0];
   if (first) return { kind: 'error', error: `GraphQL ${first.extensions?.code ?? first.message ?? 'error'}` };
   if (statusCode !== 200) return { kind: 'error', error: `HTTP ${statusCode}` };
-  const group = reply.data?.purchaseTickets ?? reply.data?.holdSeats;
+  const group = reply.data?.purchaseTickets ?? reply.data?.holdSeats ?? reply.data?.holdBestAvailable;
   if (group) return classifyGroup(group);
   const result = reply.data?.purchaseTicket;
   switch (result?.__typename) {

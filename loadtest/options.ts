@@ -5,13 +5,37 @@ import { SCENARIOS, scenarioNamed } from './scenarios/index.js';
 import type { SalePlan, Scenario } from './scenarios/scenario.js';
 
 /**
- * The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box.
- * `redis-lock-cluster` is the product (`redis-lock`) on a Redis Cluster of the run's own.
+ * The product run with a setting changed, to measure what the setting gains in the same invocation:
+ * `redis-lock-solo` is redis-lock with `GROUP_COMMIT=false` (each winner its own transaction).
  */
-export type Contender = PurchaseStrategyName | 'floor' | 'redis-lock-cluster';
+export const PRODUCT_VARIANTS = {
+  'redis-lock-solo': { strategy: 'redis-lock', env: { GROUP_COMMIT: 'false' } },
+} as const satisfies Record<string, { strategy: PurchaseStrategyName; env: Record<string, string> }>;
+export type ProductVariant = keyof typeof PRODUCT_VARIANTS;
 
 /** The product on a Redis Cluster (`--redis cluster`): three masters and three replicas on loopback. */
 export const ON_CLUSTER = 'redis-lock-cluster';
+
+/**
+ * The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box.
+ * `redis-lock-cluster` is the product (`redis-lock`) on a Redis Cluster of the run's own.
+ */
+export type Contender = PurchaseStrategyName | ProductVariant | 'floor' | typeof ON_CLUSTER;
+
+/**
+ * The `PURCHASE_STRATEGY` a contender's servers run, and the environment it adds (the cluster's
+ * nodes are added by the run, which starts the cluster).
+ */
+export function contenderServer(contender: Exclude<Contender, 'floor'>): {
+  strategy: PurchaseStrategyName;
+  env: Record<string, string>;
+} {
+  if (contender === ON_CLUSTER) return { strategy: 'redis-lock', env: {} };
+  return contender in PRODUCT_VARIANTS
+    ? PRODUCT_VARIANTS[contender as ProductVariant]
+    : { strategy: contender as PurchaseStrategyName, env: {} };
+}
+
 /** How load is offered: a fixed arrival rate (open loop) or N clients that wait for answers (closed loop). */
 export type LoadShape = { kind: 'open'; rate: number } | { kind: 'closed'; connections: number };
 
@@ -101,6 +125,7 @@ export const USAGE = [
   column('--strategy NAME', `${PURCHASE_STRATEGIES.join('|')}|floor (default redis-lock)`),
   column('--strategies a,b,…', 'for compare (default floor and all four strategies)'),
   column('--redis node|cluster', 'cluster: redis-lock on a Redis Cluster of its own (compare: beside one node)'),
+  column('', `also: ${Object.keys(PRODUCT_VARIANTS).join('|')} (redis-lock with GROUP_COMMIT=false)`),
   column('--rate N', 'open loop: N attempts/s whatever the latency (default 2000)'),
   column('--connections N', 'closed loop: N clients, each sends when answered'),
   column('--duration 60s', 'how long to offer load (ms, s or m); a scenario may stop earlier when sold out'),
@@ -124,9 +149,15 @@ export const USAGE = [
 ].join('\n');
 
 function contender(name: string): Contender {
-  if (name === 'floor' || name === ON_CLUSTER || (PURCHASE_STRATEGIES as readonly string[]).includes(name))
+  if (
+    name === 'floor' ||
+    name === ON_CLUSTER ||
+    name in PRODUCT_VARIANTS ||
+    (PURCHASE_STRATEGIES as readonly string[]).includes(name)
+  )
     return name as Contender;
-  throw new Error(`unknown strategy "${name}" (expected ${PURCHASE_STRATEGIES.join(', ')}, ${ON_CLUSTER} or floor)`);
+  const known = [...PURCHASE_STRATEGIES, ...Object.keys(PRODUCT_VARIANTS), ON_CLUSTER].join(', ');
+  throw new Error(`unknown strategy "${name}" (expected ${known} or floor)`);
 }
 
 /**
@@ -183,7 +214,11 @@ export function parseLoadOptions(argv: string[]): Invocation {
   if (command === 'live' && contenders.includes('floor'))
     throw new Error('live: the floor server has no subscriptions');
   const { runsOn } = plan;
-  const refused = runsOn ? contenders.filter((c) => !(runsOn.strategies as readonly string[]).includes(c)) : [];
+  // A product variant runs wherever its strategy does.
+  const strategyOf = (c: Contender) => (c === 'floor' ? c : contenderServer(c).strategy);
+  const refused = runsOn
+    ? contenders.filter((c) => !(runsOn.strategies as readonly string[]).includes(strategyOf(c)))
+    : [];
   if (runsOn && refused.length > 0)
     throw new Error(
       `${scenario.name} runs on ${runsOn.strategies.join(', ')} only, not ${refused.join(', ')}: ${runsOn.why}`,

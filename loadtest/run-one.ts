@@ -88,7 +88,10 @@ async function prepareDatabase(run: ContenderRun): Promise<void> {
   } else {
     const database = await createLoadDatabase(`${runId}_${run.contender}`);
     run.database = database;
-    run.sale = await seedSale(database.url, plan.seats, { perCustomerLimit: plan.perCustomerLimit });
+    run.sale = await seedSale(database.url, plan.seats, {
+      perCustomerLimit: plan.perCustomerLimit,
+      layout: plan.layout,
+    });
     run.warmUpSale = await seedSale(database.url, warmUpSeats, { name: 'Warm-up', holdMinutes: 60 });
     if (plan.countStatements) run.statements = await startStatementCounter(database.url);
   }
@@ -112,7 +115,12 @@ async function startContenderServers(run: ContenderRun): Promise<void> {
     const before = await databaseCounters(database.name);
     const calibration = await startServers(1, { ...run.spec, cpuProfDir: undefined });
     try {
-      await warmUp(warmUpTargets(run, calibration, 0), authorizations, options.warmUp, plan.bodyOf);
+      await warmUp(
+        warmUpTargets(run, calibration, 0),
+        authorizations,
+        options.warmUp,
+        plan.warmUpBodyOf ?? plan.bodyOf,
+      );
     } finally {
       await stopServers(calibration);
     }
@@ -130,7 +138,7 @@ async function startContenderServers(run: ContenderRun): Promise<void> {
 /** Phase 3: each server warms up as a server that has been up before the sale opens is warm (warm-up.ts). */
 async function warmUpServers(run: ContenderRun): Promise<void> {
   const { options, authorizations, plan } = run.ctx;
-  await warmUp(warmUpTargets(run, run.servers, 1), authorizations, options.warmUp, plan.bodyOf);
+  await warmUp(warmUpTargets(run, run.servers, 1), authorizations, options.warmUp, plan.warmUpBodyOf ?? plan.bodyOf);
 }
 
 /**
@@ -181,7 +189,7 @@ async function offerLoad(run: ContenderRun): Promise<Loaded> {
   const redisAfter = await commandCounts(redis);
   const redisCommands = commandDelta(redisBefore, redisAfter, serverCount(redis));
   const redisCpuSeconds = cpuDelta(redisBefore, redisAfter);
-  const seatsLocked = database ? await lockedSeats(redis, run.prefix, run.sale.ticketIds) : null;
+  const seatsLocked = database ? await lockedSeats(redis, run.prefix, run.sale.eventId, run.sale.ticketIds) : null;
   return { load, cpu, saleRun, subscribers, redisCommands, redisCpuSeconds, lockedSeats: seatsLocked };
 }
 

@@ -12,11 +12,14 @@ import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
 import { type Backends, createBackends } from './infra/backends.js';
 import { createLogger, type Logger } from './logger.js';
 import { createOpsGate } from './ops/http.js';
-import { createMetrics } from './ops/metrics.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createGroupCommitter, type GroupCommitter } from './sales/group-commit.js';
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
 import { limitBodySize } from './transport/body-limit.js';
+import { allowOrigins } from './transport/cors.js';
+import { refuseCrossSiteForms } from './transport/csrf.js';
 import { attachGraphQLWs } from './transport/graphql-ws.js';
 
 /**
@@ -74,6 +77,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     availability.publish(eventId, changes);
   };
   const onLockError = (error: unknown) => logger.failure('ticket lock: release or mark failed', error);
+  const groupCommit = groupCommitterOf(config, backends, metrics);
   const { purchaseStrategy } = config;
   const sell =
     purchaseStrategy === 'redis-lock'
@@ -83,6 +87,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           inFlightWaitMs: config.lockTtlMs,
           onLockError,
           lockTaken: metrics.lockTaken,
+          groupCommit,
           hooks: options.hooks,
         })
       : contenders[purchaseStrategy];
@@ -93,6 +98,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
     purchases: createPurchaseService(db, {
       lock: backends.lock,
+      seatIndex: backends.seatIndex,
       attempts: backends.attempts,
       sell,
       publish,
@@ -100,6 +106,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       saleSettings,
       holdTtlMs: config.holdTtlMs,
       inFlightWaitMs: config.lockTtlMs,
+      groupCommit,
       observe: metrics.outcome,
       lockTaken: metrics.lockTaken,
     }),
@@ -115,8 +122,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const registry = config.metrics ? metrics.registry : undefined;
   const yoga = createGraphQLServer(config, services, logger, registry);
-  const gate = createOpsGate(limitBodySize(yoga, config.maxBodyBytes), { checks: backends.checks, registry });
-  const server: Server = createServer(gate.listener);
+  const graphqlHttp = limitBodySize(refuseCrossSiteForms(yoga), config.maxBodyBytes);
+  const gate = createOpsGate(graphqlHttp, { checks: backends.checks, registry });
+  // Outermost, so every answer carries CORS headers: 413, 411, the drain's 503 and /ready included.
+  const server: Server = createServer(allowOrigins(gate.listener, config.corsOrigins));
   const ws = attachGraphQLWs(server, yoga, {
     maxPayloadBytes: config.maxBodyBytes,
     maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
@@ -165,4 +174,22 @@ export async function createApp(options: AppOptions): Promise<App> {
       return stopping;
     },
   };
+}
+
+/**
+ * The group committer on Postgres when `GROUP_COMMIT` is on. Embedded PGlite commits each winner
+ * alone: it runs one statement at a time in this process with no connection pool and no network
+ * round trip to save, so a group would only make winners wait for the window.
+ */
+function groupCommitterOf(config: Config, backends: Backends, metrics: Metrics): GroupCommitter | undefined {
+  const { database } = backends;
+  if (!config.groupCommit || database.kind !== 'postgres') return undefined;
+  return createGroupCommitter(database.db, {
+    windowMs: config.groupCommitWindowMs,
+    maxSize: config.groupCommitMaxSize,
+    // Half the pool: the other half stays free for refusals' reads and everything else.
+    maxInFlight: Math.max(1, Math.floor(config.databasePoolSize / 2)),
+    onGroup: metrics.groupCommitted,
+    onRetried: metrics.groupRetried,
+  });
 }

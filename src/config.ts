@@ -52,6 +52,10 @@ const envSchema = z.object({
   AVAILABILITY_RESYNC_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   PURCHASE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
   PURCHASE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  GROUP_COMMIT: booleanFlag,
+  GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
+  // Each buyer of a group is a subtransaction; Postgres caches 64 per transaction before it spills.
+  GROUP_COMMIT_MAX_SIZE: z.coerce.number().int().min(1).max(64).default(32),
   SALE_SETTINGS_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
   MAX_QUERY_COST: z.coerce.number().int().min(100).default(50_000),
@@ -64,7 +68,28 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  CORS_ORIGINS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => (value === '*' ? '*' : value.split(',').map((origin) => origin.trim())))
+      .pipe(
+        z.union([
+          z.literal('*'),
+          z.array(z.string().refine(isOrigin, 'each must be an origin such as https://tickets.example')),
+        ]),
+      )
+      .optional(),
+  ),
 });
+
+/** `scheme://host[:port]` and nothing more, as a browser sends it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
 
 /** Everything the app reads from its environment, validated and typed. */
 export interface Config {
@@ -91,6 +116,15 @@ export interface Config {
   /** Purchase attempts one customer may make per window; 0 turns the limit off. */
   purchaseRateLimit: number;
   purchaseRateWindowSeconds: number;
+  /**
+   * Winners' writes (purchases, holds, checkouts) commit in groups, one transaction per group, on
+   * Postgres; off: one transaction each. Embedded PGlite always commits each alone.
+   */
+  groupCommit: boolean;
+  /** How long a group's first winner waits for others (ms). */
+  groupCommitWindowMs: number;
+  /** A group goes as soon as it has this many winners. */
+  groupCommitMaxSize: number;
   /** How long an instance trusts its cached sale window and limit of an event. */
   saleSettingsTtlMs: number;
   /** Larger request bodies get 413 before they are read; larger WebSocket messages close the socket (1009). */
@@ -117,6 +151,8 @@ export interface Config {
   /** How long a Redis command or a Postgres connection attempt may take before the request gets SERVICE_UNAVAILABLE. */
   dependencyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Browser origins whose scripts may read answers: `'*'` (any, the default outside production) or a list. */
+  corsOrigins: '*' | string[];
 }
 
 /** One node of a Redis Cluster. */
@@ -162,6 +198,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         problems.push(`${name}: required${or} when NODE_ENV=production (no embedded fallback)`);
       }
     }
+    if (!env.CORS_ORIGINS?.trim()) {
+      problems.push('CORS_ORIGINS: required when NODE_ENV=production (the web origins that may call the API, or *)');
+    }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const data = parsed.data;
@@ -183,6 +222,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     holdSweepMs: data.HOLD_SWEEP_MS,
     purchaseRateLimit: data.PURCHASE_RATE_LIMIT,
     purchaseRateWindowSeconds: data.PURCHASE_RATE_WINDOW_SECONDS,
+    groupCommit: data.GROUP_COMMIT ?? true,
+    groupCommitWindowMs: data.GROUP_COMMIT_WINDOW_MS,
+    groupCommitMaxSize: data.GROUP_COMMIT_MAX_SIZE,
     saleSettingsTtlMs: data.SALE_SETTINGS_TTL_MS,
     maxBodyBytes: data.MAX_BODY_BYTES,
     maxQueryCost: data.MAX_QUERY_COST,
@@ -197,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: data.SHUTDOWN_GRACE_MS,
     dependencyTimeoutMs: data.DEPENDENCY_TIMEOUT_MS,
     logLevel: data.LOG_LEVEL,
+    corsOrigins: data.CORS_ORIGINS ?? '*',
   };
 }
 

@@ -161,6 +161,10 @@ describe.each<BackendKind>(['real', 'embedded'])('the purchase API on the %s bac
         'mutation($ids: [ID!]!) { holdSeats(input: { ticketIds: $ids }) { __typename } }',
         { ids: [ticketGlobalIds[6]] },
       ],
+      holdBestAvailable: [
+        'mutation($id: ID!) { holdBestAvailable(input: { eventId: $id, quantity: 1 }) { __typename } }',
+        { id: someEvent },
+      ],
       checkout: ['mutation($id: ID!) { checkout(input: { holdId: $id }) { __typename } }', { id: someHold }],
       releaseHold: ['mutation($id: ID!) { releaseHold(holdId: $id) { __typename } }', { id: someHold }],
     };

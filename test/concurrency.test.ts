@@ -60,12 +60,12 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     via,
     database,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 2 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 2 });
     const [lockedId, soldId] = ticketGlobalIds as [string, string];
     const customersBefore = await database.sql<{ n: number }[]>`select count(*)::int as n from customers`;
 
     // A buyer mid-checkout holds the first seat's lock.
-    const held = await via(0).app.backends.lock.acquire(ticketIds[0] as string);
+    const held = await via(0).app.backends.lock.acquire({ eventId, ticketId: ticketIds[0] as string });
     expect(held.acquired).toBe(true);
     // The second seat is sold; its lock became the sold mark.
     expect((await purchase(via(1), 'first-buyer', soldId)).__typename).toBe('PurchaseTicketSuccess');
@@ -97,9 +97,9 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     database,
     redis,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 2 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 2 });
     const [lockedId, soldId] = ticketGlobalIds as [string, string];
-    const held = await via(0).app.backends.lock.acquire(ticketIds[0] as string);
+    const held = await via(0).app.backends.lock.acquire({ eventId, ticketId: ticketIds[0] as string });
     expect(held.acquired).toBe(true);
     const won = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
     expect(won.__typename).toBe('PurchaseTicketsSuccess');
@@ -120,7 +120,7 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     const retried = await purchaseMany(via(0), 'keyed-winner', [soldId], 'winner-key');
     expect(retried).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
     // So does a retry after a Redis flush, when a refusal has rebuilt the mark without a buyer.
-    await redis.set(ticketLockKey(via(0).redisPrefix, ticketIds[1] as string), SOLD_MARK);
+    await redis.set(ticketLockKey(via(0).redisPrefix, { eventId, ticketId: ticketIds[1] as string }), SOLD_MARK);
     const afterFlush = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
     expect(afterFlush).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
     // Someone else's same key is a different purchase, refused as SOLD.

@@ -13,6 +13,12 @@ describe('configuration', () => {
     });
   });
 
+  it('turns group commit on by default, off with GROUP_COMMIT=false, and keeps a group within 64 winners', () => {
+    expect(loadConfig({})).toMatchObject({ groupCommit: true, groupCommitWindowMs: 2, groupCommitMaxSize: 32 });
+    expect(loadConfig({ GROUP_COMMIT: 'false' }).groupCommit).toBe(false);
+    expect(() => loadConfig({ GROUP_COMMIT_MAX_SIZE: '65' })).toThrow(/GROUP_COMMIT_MAX_SIZE/);
+  });
+
   it('names every problem at once', () => {
     const attempt = () =>
       loadConfig({ PORT: 'eighty', LOCK_TTL_MS: '-1', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });
@@ -27,14 +33,14 @@ describe('configuration', () => {
     }
   });
 
-  it('refuses to start in production without DATABASE_URL, REDIS_URL and JWT_SECRET, naming each', () => {
+  it('refuses to start in production without DATABASE_URL, REDIS_URL, JWT_SECRET and CORS_ORIGINS, naming each', () => {
     try {
       loadConfig({ NODE_ENV: 'production' });
       expect.unreachable('production must not fall back to embedded mode');
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const text = (error as ConfigError).problems.join('\n');
-      for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) expect(text).toContain(name);
+      for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'CORS_ORIGINS']) expect(text).toContain(name);
     }
   });
 
@@ -44,9 +50,18 @@ describe('configuration', () => {
       DATABASE_URL: 'postgres://u@db:5432/flux',
       REDIS_URL: 'redis://cache:6379',
       JWT_SECRET: 'x'.repeat(40),
+      CORS_ORIGINS: 'https://tickets.example, http://localhost:5173',
     });
     expect(config.seedDemo).toBe(false);
     expect(config.jwtSecret).toBe('x'.repeat(40));
+    expect(config.corsOrigins).toEqual(['https://tickets.example', 'http://localhost:5173']);
+  });
+
+  it('allows any origin (without credentials) by default outside production, and refuses a malformed origin', () => {
+    expect(loadConfig({}).corsOrigins).toBe('*');
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://tickets.example/path' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'tickets.example' })).toThrow(/CORS_ORIGINS/);
   });
 
   it('takes a Redis Cluster as its seed nodes, in production too, and refuses it beside REDIS_URL', () => {

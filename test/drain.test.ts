@@ -60,6 +60,7 @@ describe('SIGTERM under load (node dist/main.js on Postgres and Redis)', () => {
     await seeder.stop();
     const server = startServer('node', ['dist/main.js'], {
       NODE_ENV: 'production',
+      CORS_ORIGINS: '*',
       PORT: '0',
       HOST: '127.0.0.1',
       JWT_SECRET: TEST_JWT_SECRET,
@@ -128,12 +129,12 @@ describe('SIGTERM under load (node dist/main.js on Postgres and Redis)', () => {
 
     const redis = new Redis(TEST_REDIS_URL);
     try {
-      const keys = await redis.keys(`${prefix}ticket:*`);
+      const keys = await redis.keys(`${prefix}{ev:*}:seat:*`);
       const values = keys.length > 0 ? await redis.mget(...keys) : [];
       // A lock is a request's random token; once drained, every key left is a sold mark.
       expect(values.filter((value) => !value?.startsWith('sold'))).toEqual([]);
       const sold = await database.sql<{ id: string }[]>`select id from tickets where status = 'SOLD'`;
-      const marked = new Set(keys.map((key) => key.slice(key.indexOf('{') + 1, key.indexOf('}'))));
+      const marked = new Set(keys.map((key) => key.slice(key.indexOf(':seat:') + ':seat:'.length)));
       expect(sold.filter((row) => !marked.has(row.id))).toEqual([]);
       expect(sold.length).toBeGreaterThan(0);
     } finally {

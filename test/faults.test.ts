@@ -51,7 +51,7 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     database,
     redis,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(paused, { seats: 1 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(paused, { seats: 1 });
     const ticketId = ticketGlobalIds[0] as string;
     armed = armPause();
     const slow = purchase(paused, 'slow-holder', ticketId);
@@ -68,15 +68,17 @@ describe('faults: the database refuses a second sale whatever happens to the loc
       select o.customer_id from orders o join order_tickets ot on ot.order_id = o.id where ot.ticket_id = ${ticketIds[0] as string}`;
     expect(orders.map((o) => o.customer_id)).toEqual(['second']);
     // The stale holder did not clobber the winner's sold mark, which names the winner.
-    expect(await redis.get(ticketLockKey(healthy.redisPrefix, ticketIds[0] as string))).toBe(soldMark('second'));
+    expect(await redis.get(ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string }))).toBe(
+      soldMark('second'),
+    );
     await expectSaleInvariants(healthy.app.services.db);
   });
 
   it('a lock left by a crashed holder frees the ticket after the TTL', async ({ pair: [, healthy], redis }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(healthy, { seats: 1 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(healthy, { seats: 1 });
     // A process that took the lock and was killed before releasing it.
     await redis.set(
-      ticketLockKey(healthy.redisPrefix, ticketIds[0] as string),
+      ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string }),
       'dead-process-token',
       'PX',
       LOCK_TTL_MS,
@@ -93,7 +95,7 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     database,
     redis,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(healthy, { seats: 20 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(healthy, { seats: 20 });
     const flushOurKeys = async () => {
       const keys = await redis.keys(`${healthy.redisPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
@@ -130,9 +132,9 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     // A refusal puts the sold mark back, so the next buyer costs no query again. (A refusal that
     // outlives its 300 ms lease, as under heavy load, rightly leaves the key alone; so take one
     // uncontended refusal here.)
-    await redis.del(ticketLockKey(healthy.redisPrefix, ticketIds[0] as string));
+    await redis.del(ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string }));
     expect((await purchase(healthy, 'healer', ticketGlobalIds[0] as string)).reason).toBe('SOLD');
-    const mark = await redis.get(ticketLockKey(healthy.redisPrefix, ticketIds[0] as string));
+    const mark = await redis.get(ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string }));
     expect(mark).toBe(SOLD_MARK);
     const queries = healthy.queries();
     expect((await purchase(healthy, 'after-heal', ticketGlobalIds[0] as string)).reason).toBe('SOLD');

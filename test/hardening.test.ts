@@ -7,7 +7,9 @@ import { integrationTest } from './helpers/fixtures.js';
 const railed = integrationTest({
   app: { env: { PURCHASE_RATE_LIMIT: '3', PURCHASE_RATE_WINDOW_SECONDS: '60', MAX_BODY_BYTES: '20000' } },
 });
-const production = integrationTest({ app: { env: { NODE_ENV: 'production' } } });
+const production = integrationTest({
+  app: { env: { NODE_ENV: 'production', CORS_ORIGINS: 'https://tickets.example' } },
+});
 
 const orders = async (database: TestDatabase) =>
   (await database.sql<{ n: number }[]>`select count(*)::int as n from orders`)[0]?.n;
@@ -49,12 +51,29 @@ describe('safety rails', () => {
     expect(chunked.status).toBe(411);
   });
 
-  it('blocks a browser-simple GET without the CSRF header, and serves it with one', async ({ api }) => {
+  it('serves a plain GET query, refuses a mutation over GET and a form-like POST, each with a code', async ({
+    api,
+  }) => {
     const url = await api.listen();
-    const query = `${url}?query=${encodeURIComponent('{ __typename }')}`;
-    expect((await fetch(query)).status).toBe(403);
-    const allowed = await fetch(query, { headers: { 'x-graphql-yoga-csrf': '1' } });
-    expect(allowed.status).toBe(200);
+    const read = await fetch(`${url}?query=${encodeURIComponent('{ __typename }')}`);
+    expect(read.status).toBe(200);
+    const write = await fetch(
+      `${url}?query=${encodeURIComponent('mutation { openSale(eventId: "x") { __typename } }')}`,
+    );
+    expect(write.status).toBe(405);
+    expect(
+      ((await write.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code,
+    ).toBe('BAD_REQUEST');
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const form = await fetch(url, {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: type ? '{"query":"{ __typename }"}' : undefined,
+      });
+      expect(form.status, String(type)).toBe(403);
+      const body = (await form.json()) as { errors: Array<{ extensions: { code: string } }> };
+      expect(body.errors[0]?.extensions.code).toBe('CSRF_REFUSED');
+    }
   });
 
   it('rate-limits one customer’s purchase attempts with RATE_LIMITED and Retry-After, costing Postgres nothing', async ({

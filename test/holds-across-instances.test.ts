@@ -81,7 +81,7 @@ describe('seat holds across instances on Postgres and Redis', () => {
     try {
       const keys = await redis.keys(`${instances[0].redisPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
-      expect(await redis.keys(`${instances[0].redisPrefix}ticket:*`)).toEqual([]);
+      expect(await redis.keys(`${instances[0].redisPrefix}{ev:*}:seat:*`)).toEqual([]);
     } finally {
       redis.disconnect();
     }

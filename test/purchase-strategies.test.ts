@@ -104,6 +104,7 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     const { db } = api.app.services;
     const purchases = createPurchaseService(db, {
       lock: api.app.backends.lock,
+      seatIndex: api.app.backends.seatIndex,
       attempts: undefined,
       sell: sellerOf(strategy, api),
       publish: (_eventId, changed) => changes.push(...changed),

@@ -2,10 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
+import type { TicketKey } from '../src/catalog/ticket-key.js';
 import { lockBySlot } from '../src/infra/lock-by-slot.js';
+import { availabilityChannel } from '../src/infra/redis-keys.js';
 import { createRedisTicketLock, ticketLockKey } from '../src/infra/redis-ticket-lock.js';
-import { availabilityChannel } from '../src/infra/ticket-change-bus.js';
 import { purchase, startTwoInstances } from './helpers/app.js';
+import { adjacent, holdBest } from './helpers/best-available.js';
 import { createEventWithTickets } from './helpers/events.js';
 import { failoverFigures, startDrillBuyers } from './helpers/failover-drill.js';
 import { test } from './helpers/fixtures.js';
@@ -50,13 +52,13 @@ describe('on a Redis Cluster of three masters and three replicas (two instances,
     probe,
     database,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 1 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 1 });
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => purchase(via(i), `hot-${i}`, ticketGlobalIds[0] as string)),
     );
     expect(results.filter((r) => r.__typename === 'PurchaseTicketSuccess')).toHaveLength(1);
     expect(results.filter((r) => r.__typename === 'TicketUnavailable')).toHaveLength(199);
-    const key = ticketLockKey(via(0).redisPrefix, ticketIds[0] as string);
+    const key = ticketLockKey(via(0).redisPrefix, { eventId, ticketId: ticketIds[0] as string });
     expect(await probe.get(key)).toMatch(/^sold:/);
     expect((await expectSaleInvariants(via(0).app.services.db)).soldTickets).toBeGreaterThanOrEqual(1);
     const [sold] = await database.sql<{ n: number }[]>`
@@ -64,11 +66,20 @@ describe('on a Redis Cluster of three masters and three replicas (two instances,
     expect(sold?.n).toBe(1);
   });
 
-  it('sells each of 100 seats exactly once to 1,000 attempts, their locks spread over all three masters', async ({
+  it('sells each of 100 seats of six events exactly once to 1,000 attempts; each event on one master, events spread', async ({
     via,
     cluster,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 100 });
+    // One event's seats share its hash tag (one slot); six events spread over the masters.
+    const ranges = await Promise.all(cluster.nodes.map((node) => cluster.slotsOf(node)));
+    const masterOfKey = (key: string) => {
+      const slot = calculateSlot(key);
+      return ranges.findIndex((served) => served.some(([from = 0, to = 0]) => slot >= from && slot <= to));
+    };
+    const events = await Promise.all([0, 1, 2, 3, 4, 5].map(() => createEventWithTickets(via(0), { seats: 20 })));
+    const seats = events.flatMap((e) => e.ticketIds.map((ticketId) => ({ eventId: e.eventId, ticketId })));
+    const masterOf = (seat: TicketKey) => masterOfKey(ticketLockKey(via(0).redisPrefix, seat));
+    const ticketGlobalIds = events.flatMap((e) => e.ticketGlobalIds).slice(0, 100);
     const before = await expectSaleInvariants(via(0).app.services.db);
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) =>
@@ -79,21 +90,18 @@ describe('on a Redis Cluster of three masters and three replicas (two instances,
     expect(wins).toHaveLength(100);
     const after = await expectSaleInvariants(via(0).app.services.db);
     expect(after.soldTickets - before.soldTickets).toBe(100);
-    const ranges = await Promise.all(cluster.nodes.map((node) => cluster.slotsOf(node)));
-    const masterOf = (id: string) => {
-      const slot = calculateSlot(ticketLockKey(via(0).redisPrefix, id));
-      return ranges.findIndex((served) => served.some(([from = 0, to = 0]) => slot >= from && slot <= to));
-    };
-    const masters = new Set(ticketIds.map(masterOf));
-    expect(masters.size).toBe(3);
+    // Every seat of an event is on one master; six events use more than one master.
+    for (const event of events)
+      expect(new Set(event.ticketIds.map((ticketId) => masterOf({ eventId: event.eventId, ticketId }))).size).toBe(1);
+    expect(new Set(seats.map(masterOf)).size).toBeGreaterThan(1);
   });
 
   it('sells overlapping four-seat groups all or nothing: no order holds part of a group, no lock is left', async ({
     via,
     probe,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 40 });
-    // Groups overlap by two seats, so neighbours contend; each group's locks lie on several masters.
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 40 });
+    // Groups overlap by two seats, so neighbours contend; each group is one script in the event's slot.
     const groups = Array.from({ length: 19 }, (_, g) => ticketGlobalIds.slice(g * 2, g * 2 + 4));
     const results = await Promise.all(
       Array.from({ length: 190 }, (_, i) => purchaseMany(via(i), `group-${i}`, groups[i % groups.length] as string[])),
@@ -106,45 +114,68 @@ describe('on a Redis Cluster of three masters and three replicas (two instances,
     await expectSaleInvariants(via(0).app.services.db);
     // Every refused group gave back the locks it took: each key holds a sold mark or nothing, no lock
     // waiting for its TTL.
-    const left = await Promise.all(ticketIds.map((id) => probe.get(ticketLockKey(via(0).redisPrefix, id))));
+    const left = await Promise.all(
+      ticketIds.map((id) => probe.get(ticketLockKey(via(0).redisPrefix, { eventId, ticketId: id }))),
+    );
     expect(left.filter((value) => value !== null && !value.startsWith('sold'))).toEqual([]);
   });
 
-  it('locks seats that share a hash tag with one script in their slot, all or nothing, beside seats elsewhere', async ({
+  it("locks one event's seats with one script in its slot, all or nothing, beside a seat of another event", async ({
     probe,
   }) => {
     const prefix = `flux-test:${Date.now()}:`;
     const lock = createRedisTicketLock(probe, prefix, { lockTtlMs: 5000, soldMarkTtlMs: 60_000 });
-    // The layout a per-event index needs: an event's seats in the event's slot; one seat elsewhere.
-    const keyOf = (id: string) => (id.startsWith('x') ? `${prefix}{elsewhere}:${id}` : `${prefix}{ev:e1}:${id}`);
+    const keyOf = (seat: TicketKey) => ticketLockKey(prefix, seat);
+    const seat = (ticketId: string): TicketKey => ({ eventId: ticketId.startsWith('x') ? 'e2' : 'e1', ticketId });
     let scripts = 0;
     const locking = {
-      single: async (id: string) => {
-        const token = `t-${id}`;
-        const before = await probe.set(keyOf(id), token, 'PX', 5000, 'NX', 'GET');
-        return before === null
-          ? ({ acquired: true, lease: { ticketId: id, token } } as const)
-          : ({ acquired: false, reason: 'SOLD' } as const);
-      },
+      single: (s: TicketKey) => lock.acquire(s),
       together: (keys: string[], token: string) => {
         scripts++;
         return probe.fluxLockAll(keys.length, ...keys, token, 5000);
       },
-      release: async (lease: { ticketId: string; token: string }) =>
-        (await probe.fluxCompareAndDelete(keyOf(lease.ticketId), lease.token)) === 1,
+      release: (lease: TicketKey & { token: string }) => lock.release(lease),
     };
-    expect(calculateSlot(keyOf('a'))).not.toBe(calculateSlot(keyOf('x1')));
+    expect(calculateSlot(keyOf(seat('a')))).not.toBe(calculateSlot(keyOf(seat('x1'))));
 
-    const first = await lockBySlot(['a', 'b', 'c', 'x1'], keyOf, locking);
+    const first = await lockBySlot(['a', 'b', 'c', 'x1'].map(seat), keyOf, locking);
     expect(first.acquired).toBe(true);
     expect(scripts).toBe(1);
-    // b is taken: the group {a, c, d} is refused whole, and x2 (taken) is given back.
-    await probe.del(keyOf('a'), keyOf('c'));
-    const second = await lockBySlot(['a', 'b', 'd', 'x2'], keyOf, locking);
+    // b is taken: the group {a, b, d} is refused whole, and x2 (taken) is given back.
+    await probe.del(keyOf(seat('a')), keyOf(seat('c')));
+    const second = await lockBySlot(['a', 'b', 'd', 'x2'].map(seat), keyOf, locking);
     expect(second).toEqual({ acquired: false, refused: [{ ticketId: 'b', reason: 'LOCKED' }] });
-    expect(await probe.exists(keyOf('a'), keyOf('d'))).toBe(0);
-    expect(await probe.exists(keyOf('x2'))).toBe(0);
+    expect(await probe.exists(keyOf(seat('a')), keyOf(seat('d')))).toBe(0);
+    expect(await probe.exists(keyOf(seat('x2')))).toBe(0);
+    // The product's acquireAll: one event's seats in one script, on the cluster.
+    const all = await lock.acquireAll(['p', 'q', 'r'].map(seat));
+    expect(all.acquired).toBe(true);
     await lock.close();
+  });
+
+  it('best available on the cluster: pairs held together, no seat twice, adjacency, invariants', async ({
+    via,
+    probe,
+  }) => {
+    const { eventId, eventGlobalId } = await createEventWithTickets(via(0), {
+      seats: 0,
+      sections: [{ name: 'Floor', rows: ['A', 'B', 'C'], seatsPerRow: 6, priceCents: 5000 }],
+    });
+    // 12 buyers of two seats on 18 seats, through both instances: 9 pairs fit, 3 buyers are refused.
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        holdBest(via(i), `best-${i}`, { eventId: eventGlobalId, quantity: 2, together: true }),
+      ),
+    );
+    const wins = results.filter((r) => r.__typename === 'HoldBestAvailableSuccess');
+    expect(wins).toHaveLength(9);
+    expect(results.filter((r) => r.__typename === 'NotEnoughSeats')).toHaveLength(3);
+    expect(wins.every(adjacent)).toBe(true);
+    const seats = wins.flatMap((w) => w.hold?.tickets.map((t) => t.id) ?? []);
+    expect(new Set(seats).size).toBe(18);
+    // The index lives in the event's slot on the cluster (its sentinel is there).
+    expect(await probe.exists(`${via(0).redisPrefix}{ev:${eventId}}:ix:meta`)).toBe(1);
+    await expectSaleInvariants(via(0).app.services.db);
   });
 
   it('carries live updates between the two instances over sharded pub/sub, on the event shard', async ({
@@ -186,7 +217,7 @@ describe('on a Redis Cluster of three masters and three replicas (two instances,
     const victim = await cluster.masterOf(calculateSlot(availabilityChannel(via(0).redisPrefix, eventId)));
     const victimSlots = await cluster.slotsOf(victim);
     const onShard = (seat: number) => {
-      const slot = calculateSlot(ticketLockKey(via(0).redisPrefix, ticketIds[seat] as string));
+      const slot = calculateSlot(ticketLockKey(via(0).redisPrefix, { eventId, ticketId: ticketIds[seat] as string }));
       return victimSlots.some(([from = 0, to = 0]) => slot >= from && slot <= to);
     };
     const live = subscribeWs(wsClient(await via(1).listen()), eventGlobalId);

@@ -120,9 +120,9 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
   it('a keyed buyer who loses a seat to someone else is refused at once, not after waiting for a twin', async ({
     pair: [a, b],
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 1 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 1 });
     const seat = ticketGlobalIds[0] as string;
-    const held = await a.app.backends.lock.acquire(ticketIds[0] as string);
+    const held = await a.app.backends.lock.acquire({ eventId, ticketId: ticketIds[0] as string });
     // B reads the event's sale window once (an unkeyed loser); after that a refusal costs it nothing.
     expect((await purchaseMany(b, 'warm-up', [seat])).tickets).toEqual([{ ticketId: seat, reason: 'LOCKED' }]);
     const statements = b.queries();
@@ -160,7 +160,7 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
       { token: await tokenFor('canceller') },
     );
     expect(cancelled.data?.cancelOrder).toMatchObject({ order: { status: 'CANCELLED', tickets: [] } });
-    expect(await redis.get(ticketLockKey(a.redisPrefix, ticketIds[0] as string))).toBeNull();
+    expect(await redis.get(ticketLockKey(a.redisPrefix, { eventId, ticketId: ticketIds[0] as string }))).toBeNull();
     expect(await customerHolds(database, 'canceller', eventId)).toBe(0);
 
     expect((await purchase(a, 'second-chance', ticketGlobalIds[0] as string)).__typename).toBe('PurchaseTicketSuccess');
@@ -172,15 +172,15 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
     pair: [a, b],
     redis,
   }) => {
-    const { ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 1 });
+    const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(a, { seats: 1 });
     const ticketId = ticketIds[0] as string;
-    const key = ticketLockKey(a.redisPrefix, ticketId);
+    const key = ticketLockKey(a.redisPrefix, { eventId, ticketId });
     const bought = await purchase(a, 'owner', ticketGlobalIds[0] as string);
     expect(bought.__typename).toBe('PurchaseTicketSuccess');
     // Redis lost the sold mark, so a late buyer gets the lock, is refused by Postgres (SOLD) and is
     // about to heal the mark with its lease (settleRefusedLeases in sales/locked-sale.ts) when the owner cancels.
     await redis.del(key);
-    const late = await b.app.backends.lock.acquire(ticketId);
+    const late = await b.app.backends.lock.acquire({ eventId, ticketId });
     if (!late.acquired) throw new Error('the late buyer should hold the lock');
     const cancelled = await a.gql<{ cancelOrder: { __typename: string } }>(
       'mutation($id: ID!) { cancelOrder(orderId: $id) { __typename } }',

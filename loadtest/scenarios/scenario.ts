@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import type { SectionLayout } from '../../src/catalog/events.js';
 import type { PurchaseStrategyName } from '../../src/config.js';
 import { positiveInt } from '../cli-values.js';
 import type { ContenderResult, SaleFigures } from '../contender-result.js';
@@ -68,6 +69,10 @@ export interface SalePlan {
   readonly seatsPerPurchase: number;
   /** The request body of one purchase, for the load and the warm-up alike. */
   readonly bodyOf: BodyOf;
+  /** The warm-up's body when the load's cannot name seats (best available): bodyOf otherwise. */
+  readonly warmUpBodyOf?: BodyOf;
+  /** The venue's layout for `seats` (default: loadtest/database.ts venueLayout). */
+  readonly layout?: (seats: number) => SectionLayout[];
   /**
    * The only strategies it runs on, and why (the floor is refused too); absent: every contender.
    * Any other `--strategy`, `--strategies` or `compare` default is refused on the command line.

@@ -1,21 +1,26 @@
 import type { Db } from '../db/client.js';
 import { eventsTable, ticketsTable } from '../db/schema.js';
 import { InvalidInputError } from '../errors.js';
-import { type NewEvent, type SectionLayout, validateNewEvent } from './validate-event.js';
+import { GA_ROW, type NewEvent, type SectionLayout, validateNewEvent } from './validate-event.js';
 
 export type { NewEvent, SectionLayout };
 
-/** Tickets go in slices that stay under Postgres' 65,535-parameter limit (7 columns a row). */
+/** Tickets go in slices that stay under Postgres' 65,535-parameter limit (8 columns a row). */
 const INSERT_SLICE = 5000;
 
 /** Expands a layout into ticket rows in seat-map order. */
 export function layoutTickets(eventId: string, sections: SectionLayout[]): (typeof ticketsTable.$inferInsert)[] {
   const tickets: (typeof ticketsTable.$inferInsert)[] = [];
   for (const section of sections) {
-    const rows =
-      typeof section.rows === 'number' ? Array.from({ length: section.rows }, (_, i) => String(i + 1)) : section.rows;
+    const generalAdmission = section.generalAdmission === true;
+    const rows = section.generalAdmission
+      ? [GA_ROW]
+      : typeof section.rows === 'number'
+        ? Array.from({ length: section.rows }, (_, i) => String(i + 1))
+        : section.rows;
+    const perRow = section.generalAdmission ? section.capacity : section.seatsPerRow;
     for (const row of rows) {
-      for (let seat = 1; seat <= section.seatsPerRow; seat++) {
+      for (let seat = 1; seat <= perRow; seat++) {
         tickets.push({
           eventId,
           section: section.name.trim(),
@@ -23,6 +28,7 @@ export function layoutTickets(eventId: string, sections: SectionLayout[]): (type
           seat: String(seat),
           position: tickets.length,
           priceCents: section.priceCents,
+          generalAdmission,
         });
       }
     }

@@ -1,16 +1,28 @@
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
-import type { Page } from '../catalog/storage.js';
+import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { KeysetPage } from '../catalog/keyset-page.js';
 import type { Db } from '../db/client.js';
 import { type OrderRow, ordersTable, orderTicketsTable, type TicketRow, ticketsTable } from '../db/schema.js';
 
-/** A customer's orders, newest first. */
-export function ordersOfCustomer(db: Db, customerId: string, page: Page): Promise<OrderRow[]> {
+/** `(createdAt, id)` beyond the order named `id`, compared with that row's own values (to the microsecond). */
+function beyondOrder(compare: '>' | '<', id: string): SQL {
+  return sql`(${ordersTable.createdAt}, ${ordersTable.id}) ${sql.raw(compare)} (select o.created_at, o.id from orders o where o.id = ${id})`;
+}
+
+/** A customer's orders, newest first (ties by id): a keyset page keyed by order id. */
+export function ordersOfCustomer(db: Db, customerId: string, page: KeysetPage<string>): Promise<OrderRow[]> {
+  // Newest first: "after" a cursor is older than it.
+  const order = page.inverted ? asc : desc;
   return db
     .select()
     .from(ordersTable)
-    .where(eq(ordersTable.customerId, customerId))
-    .orderBy(desc(ordersTable.createdAt), desc(ordersTable.id))
-    .offset(page.offset)
+    .where(
+      and(
+        eq(ordersTable.customerId, customerId),
+        page.after === undefined ? undefined : beyondOrder('<', page.after),
+        page.before === undefined ? undefined : beyondOrder('>', page.before),
+      ),
+    )
+    .orderBy(order(ordersTable.createdAt), order(ordersTable.id))
     .limit(page.limit);
 }
 

@@ -1,6 +1,7 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type EventRow, eventsTable, type TicketRow, type TicketStatus, ticketsTable } from '../db/schema.js';
+import type { KeysetPage } from './keyset-page.js';
 
 /** Ticket counts of one event by status. */
 export interface Availability {
@@ -10,19 +11,27 @@ export interface Availability {
   total: number;
 }
 
-/** A page request: `limit` rows after skipping `offset`. */
-export interface Page {
-  offset: number;
-  limit: number;
+/**
+ * `(startsAt, id)` beyond the event named `id`, in direction `compare`: compared with that row's own
+ * values in SQL, so the cursor carries only the id. An id that names no event matches nothing.
+ */
+function beyondEvent(compare: '>' | '<', id: string): SQL {
+  return sql`(${eventsTable.startsAt}, ${eventsTable.id}) ${sql.raw(compare)} (select e.starts_at, e.id from events e where e.id = ${id})`;
 }
 
-/** Events in start order. */
-export function listEvents(db: Db, page: Page): Promise<EventRow[]> {
+/** Events in start order (ties by id), a keyset page keyed by event id. */
+export function listEvents(db: Db, page: KeysetPage<string>): Promise<EventRow[]> {
+  const order = page.inverted ? desc : asc;
   return db
     .select()
     .from(eventsTable)
-    .orderBy(asc(eventsTable.startsAt), asc(eventsTable.id))
-    .offset(page.offset)
+    .where(
+      and(
+        page.after === undefined ? undefined : beyondEvent('>', page.after),
+        page.before === undefined ? undefined : beyondEvent('<', page.before),
+      ),
+    )
+    .orderBy(order(eventsTable.startsAt), order(eventsTable.id))
     .limit(page.limit);
 }
 
@@ -78,21 +87,25 @@ export function ticketsOfEvent(
     .where(and(inEvent, inArray(positionBlock(blocks.size), blocks.ids)));
 }
 
-/** An event's tickets in seat-map order, optionally only those with one status. */
+/**
+ * An event's tickets in seat-map order, optionally only those with one status: a keyset page keyed
+ * by seat-map position, so seats that change status between pages shift no other seat.
+ */
 export function listEventTickets(
   db: Db,
   eventId: string,
   filter: { status?: TicketStatus | undefined },
-  page: Page,
+  page: KeysetPage<number>,
 ): Promise<TicketRow[]> {
   const conditions = [eq(ticketsTable.eventId, eventId)];
   if (filter.status) conditions.push(eq(ticketsTable.status, filter.status));
+  if (page.after !== undefined) conditions.push(gt(ticketsTable.position, page.after));
+  if (page.before !== undefined) conditions.push(lt(ticketsTable.position, page.before));
   return db
     .select()
     .from(ticketsTable)
     .where(and(...conditions))
-    .orderBy(asc(ticketsTable.position))
-    .offset(page.offset)
+    .orderBy(page.inverted ? desc(ticketsTable.position) : asc(ticketsTable.position))
     .limit(page.limit);
 }
 
@@ -116,8 +129,42 @@ export async function availabilityByEventIds(db: Db, eventIds: readonly string[]
   return result;
 }
 
+/** One section of an event: its price, its kind and its counts by status. */
+export interface SectionAvailability extends Availability {
+  name: string;
+  priceCents: number;
+  generalAdmission: boolean;
+}
+
+/** Each event's sections in laid-out order, with their counts, in one grouped query. */
+export async function sectionsByEventIds(
+  db: Db,
+  eventIds: readonly string[],
+): Promise<Map<string, SectionAvailability[]>> {
+  const byStatus = (status: TicketStatus) =>
+    sql<number>`(count(*) filter (where ${ticketsTable.status} = ${status}))::int`;
+  const rows = await db
+    .select({
+      eventId: ticketsTable.eventId,
+      name: ticketsTable.section,
+      priceCents: sql<number>`min(${ticketsTable.priceCents})::int`,
+      generalAdmission: sql<boolean>`bool_or(${ticketsTable.generalAdmission})`,
+      available: byStatus('AVAILABLE'),
+      held: byStatus('HELD'),
+      sold: byStatus('SOLD'),
+      total: count(),
+    })
+    .from(ticketsTable)
+    .where(inArray(ticketsTable.eventId, [...eventIds]))
+    .groupBy(ticketsTable.eventId, ticketsTable.section)
+    .orderBy(sql`min(${ticketsTable.position})`);
+  const result = new Map<string, SectionAvailability[]>(eventIds.map((id) => [id, []]));
+  for (const { eventId, ...section } of rows) result.get(eventId)?.push(section);
+  return result;
+}
+
 /** The first available seat of an event in seat-map order, or undefined. */
 export async function firstAvailableTicket(db: Db, eventId: string): Promise<TicketRow | undefined> {
-  const [ticket] = await listEventTickets(db, eventId, { status: 'AVAILABLE' }, { offset: 0, limit: 1 });
+  const [ticket] = await listEventTickets(db, eventId, { status: 'AVAILABLE' }, { limit: 1, inverted: false });
   return ticket;
 }

@@ -2,14 +2,30 @@ import type { InputProblem } from '../errors.js';
 
 /**
  * A block of seats sold at one price: rows (a count, labelled 1…n, or the labels themselves), each
- * with seats numbered 1…seatsPerRow.
+ * with seats numbered 1…seatsPerRow. Or, with `generalAdmission`, `capacity` units with no seat of
+ * their own (one row labelled `GA`, units numbered 1…capacity), bought as "any N".
  */
-export interface SectionLayout {
+export type SectionLayout = SeatedSection | GeneralAdmissionSection;
+
+/** Rows of numbered seats. */
+export interface SeatedSection {
   name: string;
+  generalAdmission?: false | null | undefined;
   rows: number | string[];
   seatsPerRow: number;
   priceCents: number;
 }
+
+/** A standing area (a lawn, a floor): `capacity` interchangeable units. */
+export interface GeneralAdmissionSection {
+  name: string;
+  generalAdmission: true;
+  capacity: number;
+  priceCents: number;
+}
+
+/** The row label of every unit of a general-admission section. */
+export const GA_ROW = 'GA';
 
 /** What an organizer (or the seed) gives to create an event and all its tickets. */
 export interface NewEvent {
@@ -31,6 +47,8 @@ export const EVENT_LIMITS = {
   sections: 50,
   rowsPerSection: 200,
   seatsPerRow: 500,
+  /** Most units of one general-admission section (the event's seat limit applies too). */
+  capacity: 100_000,
   seats: 100_000,
   priceCents: 10_000_000,
   text: 120,
@@ -72,14 +90,12 @@ export function validateNewEvent(input: NewEvent): InputProblem[] {
     const key = section.name.trim().toLowerCase();
     if (key && names.has(key)) problem(`${at}.name`, `duplicates another section's name "${section.name}"`);
     names.add(key);
-    const rows = typeof section.rows === 'number' ? section.rows : section.rows.length;
-    count(`${at}.rows`, rows, EVENT_LIMITS.rowsPerSection);
-    if (Array.isArray(section.rows)) {
-      const labels = new Set(section.rows.map((label) => label.trim()));
-      if (labels.size !== section.rows.length || labels.has(''))
-        problem(`${at}.rows`, 'row labels must be distinct and not empty');
+    if (section.generalAdmission) {
+      count(`${at}.capacity`, section.capacity, EVENT_LIMITS.capacity);
+      if (section.capacity > 0) seats += section.capacity;
+    } else {
+      seats += seatedCount(section, at, problem, count);
     }
-    count(`${at}.seatsPerRow`, section.seatsPerRow, EVENT_LIMITS.seatsPerRow);
     if (
       !Number.isInteger(section.priceCents) ||
       section.priceCents < 0 ||
@@ -87,9 +103,26 @@ export function validateNewEvent(input: NewEvent): InputProblem[] {
     ) {
       problem(`${at}.priceCents`, `must be a whole number from 0 to ${EVENT_LIMITS.priceCents}`);
     }
-    if (rows > 0 && section.seatsPerRow > 0) seats += rows * section.seatsPerRow;
   });
   if (seats > EVENT_LIMITS.seats)
     problem('sections', `lay out ${seats} seats; at most ${EVENT_LIMITS.seats} are allowed`);
   return problems;
+}
+
+/** Checks a seated section's rows and seats; returns how many seats it lays out (0 if broken). */
+function seatedCount(
+  section: SeatedSection,
+  at: string,
+  problem: (path: string, message: string) => void,
+  count: (path: string, value: number, max: number) => void,
+): number {
+  const rows = typeof section.rows === 'number' ? section.rows : section.rows.length;
+  count(`${at}.rows`, rows, EVENT_LIMITS.rowsPerSection);
+  if (Array.isArray(section.rows)) {
+    const labels = new Set(section.rows.map((label) => label.trim()));
+    if (labels.size !== section.rows.length || labels.has(''))
+      problem(`${at}.rows`, 'row labels must be distinct and not empty');
+  }
+  count(`${at}.seatsPerRow`, section.seatsPerRow, EVENT_LIMITS.seatsPerRow);
+  return rows > 0 && section.seatsPerRow > 0 ? rows * section.seatsPerRow : 0;
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -73,6 +74,8 @@ export const ticketsTable = pgTable(
     /** Seat-map order within the event (section, row, seat as laid out, not as sorted text). */
     position: integer('position').notNull(),
     priceCents: integer('price_cents').notNull(),
+    /** A unit of a general-admission section: any free unit will do, so it has no seat of its own to pick. */
+    generalAdmission: boolean('general_admission').notNull().default(false),
     status: ticketStatusEnum('status').notNull().default('AVAILABLE'),
     version: bigint('version', { mode: 'number' }).notNull().default(sql`nextval('ticket_version_seq')`),
     /** When the status last changed (clock_timestamp() in the changing write); null if never. */

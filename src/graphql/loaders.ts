@@ -1,6 +1,13 @@
 import DataLoader from 'dataloader';
 import { ordersOfCustomerByIds, ticketsOfOrders } from '../catalog/orders.js';
-import { type Availability, availabilityByEventIds, eventsByIds, ticketsByIds } from '../catalog/storage.js';
+import {
+  type Availability,
+  availabilityByEventIds,
+  eventsByIds,
+  type SectionAvailability,
+  sectionsByEventIds,
+  ticketsByIds,
+} from '../catalog/storage.js';
 import type { Db } from '../db/client.js';
 import type { EventRow, HoldRow, OrderRow, TicketRow } from '../db/schema.js';
 import { holdsOfCustomerByIds, ticketsOfHolds } from '../sales/hold-storage.js';
@@ -10,6 +17,8 @@ export interface Loaders {
   event: DataLoader<string, EventRow | null>;
   ticket: DataLoader<string, TicketRow | null>;
   availability: DataLoader<string, Availability>;
+  /** An event's sections in laid-out order, with their counts. */
+  sections: DataLoader<string, SectionAvailability[]>;
   ticketsOfOrder: DataLoader<string, TicketRow[]>;
   /** Only the viewer's own orders load; anyone else's come back null. */
   ownOrder: DataLoader<string, OrderRow | null>;
@@ -35,6 +44,7 @@ class RequestLoaders implements Loaders {
   #event?: Loaders['event'];
   #ticket?: Loaders['ticket'];
   #availability?: Loaders['availability'];
+  #sections?: Loaders['sections'];
   #ticketsOfOrder?: Loaders['ticketsOfOrder'];
   #ownOrder?: Loaders['ownOrder'];
   #ownHold?: Loaders['ownHold'];
@@ -61,6 +71,14 @@ class RequestLoaders implements Loaders {
       return ids.map((id) => counts.get(id) ?? { available: 0, held: 0, sold: 0, total: 0 });
     });
     return this.#availability;
+  }
+
+  get sections() {
+    this.#sections ??= new DataLoader(async (ids) => {
+      const sections = await sectionsByEventIds(this.db, ids);
+      return ids.map((id) => sections.get(id) ?? []);
+    });
+    return this.#sections;
   }
 
   get ticketsOfOrder() {

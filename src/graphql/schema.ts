@@ -7,6 +7,7 @@ import './types/ticket.js';
 import './types/event.js';
 import './types/order.js';
 import './types/hold.js';
+import './types/best-available.js';
 import './types/customer.js';
 import './types/purchase.js';
 import './types/availability.js';

@@ -1,9 +1,8 @@
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { BadRequestError } from '../errors.js';
@@ -13,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { RateLimitedError } from '../sales/errors.js';
 import { useJitForRepeatedOperations } from '../transport/jit.js';
 import { useSharedSubscriptionExecution } from '../transport/shared-execution.js';
+import { useArmorLimits } from './armor.js';
 import { type AppServices, authorizationOf, type Context, createContext, type InitialContext } from './context.js';
 import { useQueryCostLimit } from './query-cost.js';
 import { schema } from './schema.js';
@@ -60,6 +60,19 @@ query Events {
 }
 `;
 
+/**
+ * Renders the GraphiQL page with its scripts, styles and workers inlined (@graphql-yoga/render-graphiql,
+ * about 9 MB): imported on first use, so an instance that never serves GraphiQL never loads it, and
+ * rendered once per server, since its options never change.
+ */
+function offlineGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
+  let page: Promise<string> | undefined;
+  return (options) => {
+    page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
+    return page;
+  };
+}
+
 /** How long a client should wait before retrying when a dependency is down. */
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
 
@@ -86,6 +99,15 @@ const exposeKnownErrors =
         },
       );
     }
+    if (error instanceof PothosValidationError || original instanceof PothosValidationError) {
+      // A client's mistake Pothos caught (an id of another type): said as it is, with a code.
+      const source = error as GraphQLError;
+      return new GraphQLError(source.message, {
+        nodes: source.nodes,
+        path: source.path,
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
     if (original instanceof SlowSubscriberError) {
       return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
     }
@@ -107,23 +129,14 @@ const exposeKnownErrors =
   };
 
 /**
- * Yoga with the safety rails: query depth, alias, token and cost limits (graphql-armor), CSRF
- * prevention for browsers, and, in production, no introspection or GraphiQL unless turned on.
+ * Yoga with the safety rails: query depth, alias, token and cost limits (graphql-armor), and, in
+ * production, no introspection or GraphiQL unless turned on.
  */
 export function createGraphQLServer(config: Config, services: AppServices, logger: Logger, registry?: Registry): Yoga {
   const plugins: Plugin[] = [
-    EnvelopArmorPlugin({
-      maxDepth: { n: 12, ignoreIntrospection: true },
-      maxAliases: { n: 15 },
-      maxTokens: { n: 3000 },
-      // Armor's cost sees only literal `first`; useQueryCostLimit below sees variables too.
-      costLimit: { enabled: false },
-      maxDirectives: { n: 20 },
-      blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
-    }) as Plugin,
+    useArmorLimits({ blockFieldSuggestion: config.nodeEnv === 'production' }),
     // The estimated response size, with the variables' page sizes: refused before anything runs.
     useQueryCostLimit({ maxCost: config.maxQueryCost }),
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     // Over graphql-ws (getEnveloped) and SSE alike: one execution per live message, not per subscriber.
     useSharedSubscriptionExecution(VIEWER_INDEPENDENT_AVAILABILITY_FIELDS),
     // Less CPU per repeated operation through compiled code (loadtest/results/LOG.md).
@@ -139,12 +152,16 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
     schema,
     plugins,
     graphqlEndpoint: '/graphql',
+    // CORS and CSRF are decided before yoga, on every answer (transport/cors.ts, transport/csrf.ts).
+    cors: false,
     // The HTTP server refuses bodies over MAX_BODY_BYTES and bodies without a Content-Length before
     // yoga sees them (transport/body-limit.ts), and Node's parser never reads past Content-Length, so
     // yoga's own limit, which pipes every body through a counting stream, would only cost CPU.
     maxRequestBodySize: false,
     landingPage: false,
     graphiql: config.graphiql ? { title: 'Flux-Order', defaultQuery: GRAPHIQL_QUERY } : false,
+    // Every asset inside the page (no CDN): GraphiQL works offline and loads nothing from elsewhere.
+    renderGraphiQL: offlineGraphiQL(),
     logging: {
       debug() {},
       info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),

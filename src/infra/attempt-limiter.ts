@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisConnection } from './redis-client.js';
+import { attemptsKey, attemptsKeyPrefix } from './redis-keys.js';
 
 /** How many purchase attempts per customer per window. */
 export interface AttemptBudget {
@@ -14,14 +15,6 @@ export interface AttemptLimiter {
 }
 
 /**
- * The customer's part of its budget's key (`<prefix>attempts:{cu:<customerId>}`): the hash tag names
- * the customer, so on a cluster each customer's budget lives in one slot and the customers spread.
- */
-export function attemptsKey(customerId: string): string {
-  return `{cu:${customerId}}`;
-}
-
-/**
  * The per-customer attempt budget, on rate-limiter-flexible (one atomic Redis script per attempt,
  * shared by every instance; or in process when embedded). It never touches Postgres. Undefined when
  * the budget is turned off (`points` 0).
@@ -33,7 +26,7 @@ export function createAttemptLimiter(
   if (budget.points === 0) return undefined;
   const options = { points: budget.points, duration: budget.windowSeconds };
   const limiter = store
-    ? new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: `${store.keyPrefix}attempts` })
+    ? new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: attemptsKeyPrefix(store.keyPrefix) })
     : new RateLimiterMemory(options);
   return {
     async take(customerId) {

@@ -3,9 +3,12 @@ import { createDatabase, type Database } from '../db/client.js';
 import { migrateDatabase, migrationsApplied } from '../db/migrate.js';
 import { plainMessage } from '../logger.js';
 import { type AttemptLimiter, createAttemptLimiter } from './attempt-limiter.js';
+import { createMemorySeatIndex } from './memory-seat-index.js';
 import { createMemoryTicketLock } from './memory-ticket-lock.js';
 import { closeRedis, createRedis, type RedisTarget } from './redis-client.js';
+import { createRedisSeatIndex } from './redis-seat-index.js';
 import { createRedisTicketLock } from './redis-ticket-lock.js';
+import type { SeatIndex } from './seat-index.js';
 import { createMemoryTicketChangeBus, createRedisTicketChangeBus, type TicketChangeBus } from './ticket-change-bus.js';
 import type { TicketLock } from './ticket-lock.js';
 
@@ -21,6 +24,8 @@ export interface Backends {
   /** Where background work (the hold sweeper) runs: a one-connection pool of its own, or PGlite shared. */
   backgroundDatabase: Database;
   lock: TicketLock;
+  /** The per-event free-seat index (Redis, or in-process with the in-process lock). */
+  seatIndex: SeatIndex;
   bus: TicketChangeBus;
   /** The per-customer purchase budget; undefined when turned off. */
   attempts: AttemptLimiter | undefined;
@@ -68,6 +73,7 @@ export async function createBackends(
     closers.unshift(() => backgroundDatabase.close());
     const timings = { lockTtlMs: config.lockTtlMs, soldMarkTtlMs: config.soldMarkTtlMs };
     let lock: TicketLock;
+    let seatIndex: SeatIndex;
     let bus: TicketChangeBus;
     let attempts: AttemptLimiter | undefined;
     let pingRedis: (() => Promise<unknown>) | undefined;
@@ -90,10 +96,13 @@ export async function createBackends(
       );
       pingRedis = () => redis.ping();
       lock = createRedisTicketLock(redis, config.redisKeyPrefix, timings);
+      seatIndex = createRedisSeatIndex(redis, config.redisKeyPrefix, config.lockTtlMs);
       bus = createRedisTicketChangeBus({ publisher, subscriber }, config.redisKeyPrefix, onError);
       attempts = createAttemptLimiter(budget, { redis, keyPrefix: config.redisKeyPrefix });
     } else {
-      lock = createMemoryTicketLock(timings);
+      const memoryIndex = createMemorySeatIndex(() => lock);
+      lock = createMemoryTicketLock(timings, Date.now, (seat) => memoryIndex.freed(seat));
+      seatIndex = memoryIndex;
       bus = createMemoryTicketChangeBus();
       attempts = createAttemptLimiter(budget, undefined);
     }
@@ -109,6 +118,7 @@ export async function createBackends(
       liveDatabase,
       backgroundDatabase,
       lock,
+      seatIndex,
       bus,
       attempts,
       startupMs,

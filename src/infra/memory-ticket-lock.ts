@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TicketKey } from '../catalog/ticket-key.js';
 import {
   type AcquireResult,
   acquireEach,
@@ -14,11 +15,19 @@ interface Entry {
   expiresAt: number;
 }
 
+/** The map key of a seat (or a named lease, whose event is empty). */
+const seatName = (seat: TicketKey) => `${seat.eventId}/${seat.ticketId}`;
+
 /**
  * The embedded mode's lock: the Redis lock's contract (token, TTL, compare-and-delete, sold mark)
- * over a Map. It guards one process only. `now` is injectable so tests can move time.
+ * over a Map. It guards one process only. `now` is injectable so tests can move time. `onFreed` is
+ * told when a release or a reopen frees a seat (the in-process free-seat index listens).
  */
-export function createMemoryTicketLock(timings: LockTimings, now: () => number = Date.now): TicketLock {
+export function createMemoryTicketLock(
+  timings: LockTimings,
+  now: () => number = Date.now,
+  onFreed: (seat: TicketKey) => void = () => {},
+): TicketLock {
   const entries = new Map<string, Entry>();
   const live = (ticketId: string): Entry | undefined => {
     const entry = entries.get(ticketId);
@@ -33,40 +42,47 @@ export function createMemoryTicketLock(timings: LockTimings, now: () => number =
   }, 60_000);
   sweep.unref();
 
-  const acquire = async (ticketId: string): Promise<AcquireResult> => {
+  const acquire = async (seat: TicketKey): Promise<AcquireResult> => {
+    const ticketId = seatName(seat);
     const current = live(ticketId);
     if (current) return { acquired: false, ...refusalOf(current.value) };
     // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
     const token = randomUUID();
     entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
-    return { acquired: true, lease: { ticketId, token } };
+    return { acquired: true, lease: { ...seat, token } };
   };
   const lock: TicketLock = {
     acquire,
-    acquireAll: (ticketIds) => acquireEach({ acquire, release: (lease) => lock.release(lease) }, ticketIds),
+    acquireAll: (seats) => acquireEach({ acquire, release: (lease) => lock.release(lease) }, seats),
     async release(lease) {
-      if (live(lease.ticketId)?.value !== lease.token) return false;
-      entries.delete(lease.ticketId);
+      const name = seatName(lease);
+      if (live(name)?.value !== lease.token) return false;
+      entries.delete(name);
+      if (lease.eventId !== '') onFreed(lease);
       return true;
     },
     async markSold(lease, buyer) {
-      if (live(lease.ticketId)?.value !== lease.token) return false;
-      entries.set(lease.ticketId, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
+      const name = seatName(lease);
+      if (live(name)?.value !== lease.token) return false;
+      entries.set(name, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
       return true;
     },
     async markHeld(lease, buyer, ttlMs) {
-      if (live(lease.ticketId)?.value !== lease.token) return false;
-      entries.set(lease.ticketId, { value: heldMark(buyer), expiresAt: now() + ttlMs });
+      const name = seatName(lease);
+      if (live(name)?.value !== lease.token) return false;
+      entries.set(name, { value: heldMark(buyer), expiresAt: now() + ttlMs });
       return true;
     },
-    async heldToSold(ticketIds, buyer) {
-      for (const id of ticketIds) {
-        if (live(id)?.value === heldMark(buyer))
-          entries.set(id, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
+    async heldToSold(eventId, ticketIds, buyer) {
+      for (const ticketId of ticketIds) {
+        const name = seatName({ eventId, ticketId });
+        if (live(name)?.value === heldMark(buyer))
+          entries.set(name, { value: soldMark(buyer), expiresAt: now() + timings.soldMarkTtlMs });
       }
     },
-    async reopen(ticketId) {
-      entries.delete(ticketId);
+    async reopen(seat) {
+      entries.delete(seatName(seat));
+      onFreed(seat);
     },
     async close() {
       clearInterval(sweep);

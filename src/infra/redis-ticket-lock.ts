@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Result } from 'ioredis';
+import type { TicketKey } from '../catalog/ticket-key.js';
 import { lockBySlot } from './lock-by-slot.js';
 import type { RedisConnection } from './redis-client.js';
+import { eventTag, namedLeaseKey, seatKey } from './redis-keys.js';
+import { RELEASE_SEAT_LUA, REOPEN_SEAT_LUA } from './seat-index-lua.js';
 import {
   type AcquireResult,
   heldMark,
@@ -14,17 +17,12 @@ import {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    fluxCompareAndDelete(key: string, token: string): Result<number, Context>;
+    fluxReleaseSeat(key: string, token: string, base: string, ticketId: string): Result<number, Context>;
+    fluxReopenSeat(key: string, base: string, ticketId: string): Result<number, Context>;
     fluxCompareAndSet(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
     fluxLockAll(...keysThenTokenAndTtl: Array<string | number>): Result<string[], Context>;
   }
 }
-
-const COMPARE_AND_DELETE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
 
 const COMPARE_AND_SET = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -35,7 +33,8 @@ return 0`;
 
 /**
  * Takes every key with the token, or none: returns each key's value before, '' for a free key. A key
- * that holds anything refuses the whole set. All keys must share a slot on a cluster.
+ * that holds anything refuses the whole set. All keys must share a slot on a cluster (the seats of
+ * one event do: they share its hash tag).
  */
 const LOCK_ALL = `
 local previous = {}
@@ -56,62 +55,63 @@ if not refused then
 end
 return previous`;
 
-/** The key of a ticket's lock; the braces are a Redis Cluster hash tag. */
-export function ticketLockKey(prefix: string, ticketId: string): string {
-  return `${prefix}ticket:{${ticketId}}`;
+/**
+ * The key of a seat's lock, in its event's hash tag (see redis-keys.ts); a named lease (empty event)
+ * has a key of its own.
+ */
+export function ticketLockKey(prefix: string, seat: TicketKey): string {
+  return seat.eventId === '' ? namedLeaseKey(prefix, seat.ticketId) : seatKey(prefix, seat.eventId, seat.ticketId);
 }
 
 /**
- * The product's lock: `SET ticket:{id} <token> NX PX <ttl> GET` takes the lock and, when it is
+ * The product's lock: `SET <seat key> <token> NX PX <ttl> GET` takes the lock and, when it is
  * refused, returns the current value in the same round trip, which tells a holder from the sold mark.
- * `SET … NX … GET` needs Redis 6.2 or later.
+ * `SET … NX … GET` needs Redis 6.2 or later. Releasing and reopening a seat also count it free in
+ * the event's free-seat index (redis-seat-index.ts), in the same script.
  */
 export function createRedisTicketLock(redis: RedisConnection, prefix: string, timings: LockTimings): TicketLock {
-  redis.defineCommand('fluxCompareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
+  redis.defineCommand('fluxReleaseSeat', { numberOfKeys: 1, lua: RELEASE_SEAT_LUA });
+  redis.defineCommand('fluxReopenSeat', { numberOfKeys: 1, lua: REOPEN_SEAT_LUA });
   redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   redis.defineCommand('fluxLockAll', { lua: LOCK_ALL });
-  const key = (ticketId: string) => ticketLockKey(prefix, ticketId);
+  const key = (seat: TicketKey) => ticketLockKey(prefix, seat);
+  const base = (seat: TicketKey) => (seat.eventId === '' ? '' : eventTag(prefix, seat.eventId));
 
-  const acquire = async (ticketId: string): Promise<AcquireResult> => {
+  const acquire = async (seat: TicketKey): Promise<AcquireResult> => {
     // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
     const token = randomUUID();
-    const previous = await redis.set(key(ticketId), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
-    if (previous === null) return { acquired: true, lease: { ticketId, token } };
+    const previous = await redis.set(key(seat), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
+    if (previous === null) return { acquired: true, lease: { ...seat, token } };
     return { acquired: false, ...refusalOf(previous) };
   };
   const lock: TicketLock = {
     acquire,
-    acquireAll: (ticketIds) =>
-      lockBySlot(ticketIds, key, {
+    acquireAll: (seats) =>
+      lockBySlot(seats, key, {
         single: acquire,
         together: (keys, token) => redis.fluxLockAll(keys.length, ...keys, token, timings.lockTtlMs),
         release: (lease) => lock.release(lease),
       }),
     async release(lease: Lease) {
-      return (await redis.fluxCompareAndDelete(key(lease.ticketId), lease.token)) === 1;
+      return (await redis.fluxReleaseSeat(key(lease), lease.token, base(lease), lease.ticketId)) === 1;
     },
     async markSold(lease: Lease, buyer?: string) {
-      const marked = await redis.fluxCompareAndSet(
-        key(lease.ticketId),
-        lease.token,
-        soldMark(buyer),
-        timings.soldMarkTtlMs,
-      );
+      const marked = await redis.fluxCompareAndSet(key(lease), lease.token, soldMark(buyer), timings.soldMarkTtlMs);
       return marked === 1;
     },
     async markHeld(lease: Lease, buyer: string, ttlMs: number) {
-      const marked = await redis.fluxCompareAndSet(key(lease.ticketId), lease.token, heldMark(buyer), ttlMs);
+      const marked = await redis.fluxCompareAndSet(key(lease), lease.token, heldMark(buyer), ttlMs);
       return marked === 1;
     },
-    async heldToSold(ticketIds, buyer) {
+    async heldToSold(eventId, ticketIds, buyer) {
       await Promise.all(
-        ticketIds.map((id) =>
-          redis.fluxCompareAndSet(key(id), heldMark(buyer), soldMark(buyer), timings.soldMarkTtlMs),
+        ticketIds.map((ticketId) =>
+          redis.fluxCompareAndSet(key({ eventId, ticketId }), heldMark(buyer), soldMark(buyer), timings.soldMarkTtlMs),
         ),
       );
     },
-    async reopen(ticketId) {
-      await redis.del(key(ticketId));
+    async reopen(seat) {
+      await redis.fluxReopenSeat(key(seat), base(seat), seat.ticketId);
     },
     async close() {
       // The connection belongs to the caller.

@@ -3,6 +3,7 @@ import { Cluster, type Redis } from 'ioredis';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketStatus } from '../db/schema.js';
 import type { RedisConnection } from './redis-client.js';
+import { availabilityChannel, saleSettingsChannel } from './redis-keys.js';
 
 /**
  * Hears an event's changes. `incomplete` is true when the message also held changes this instance
@@ -59,21 +60,8 @@ function fromWire(eventId: string, message: unknown, listener: ChangeListener): 
   listener(changes, incomplete);
 }
 
-/**
- * The channel that carries sale-settings changes of every event. Its hash tag puts it on one shard of
- * a cluster: every instance listens to it, and it carries a message per organizer edit, not per sale.
- */
-export function saleSettingsChannel(prefix: string): string {
-  return `${prefix}{sale-settings}`;
-}
-
-/**
- * The channel of one event's changes. Its hash tag is the event's (`{ev:<eventId>}`), as for the
- * event's other keys, so on a cluster an event's messages go to the shard that already holds it.
- */
-export function availabilityChannel(prefix: string, eventId: string): string {
-  return `${prefix}{ev:${eventId}}:availability`;
-}
+// The channel names live with every other Redis name, in redis-keys.ts.
+export { availabilityChannel, saleSettingsChannel } from './redis-keys.js';
 
 /**
  * The commands the bus sends, in one of two dialects: classic pub/sub on one server

@@ -1,7 +1,19 @@
-/** Proof of holding a ticket's lock: only the holder of `token` may release it or mark it sold. */
-export interface Lease {
-  ticketId: string;
+import type { TicketKey } from '../catalog/ticket-key.js';
+
+/**
+ * Proof of holding a ticket's lock: only the holder of `token` may release it or mark it sold. The
+ * event is part of the seat's name, since its key lives in the event's hash tag (redis-keys.ts).
+ */
+export interface Lease extends TicketKey {
   token: string;
+}
+
+/**
+ * A lease on a name rather than a seat (an idempotency key in flight): its event is empty, and its
+ * key lives outside every event's hash tag.
+ */
+export function namedLease(name: string): TicketKey {
+  return { eventId: '', ticketId: name };
 }
 
 /** Why a ticket could not be locked: a request has it now, a buyer's hold keeps it, or it is sold. */
@@ -30,14 +42,17 @@ export type AcquireAllResult = { acquired: true; leases: Lease[] } | { acquired:
  */
 export interface TicketLock {
   /** One round trip: take the lock, or learn whether it is held or the ticket is marked sold. */
-  acquire(ticketId: string): Promise<AcquireResult>;
+  acquire(seat: TicketKey): Promise<AcquireResult>;
   /**
-   * All or nothing: takes every seat's lock (`ticketIds` distinct, in the caller's fixed order), or
+   * All or nothing: takes every seat's lock (`seats` distinct, in the caller's fixed order), or
    * keeps none and names every seat that refused. On a Redis error, whatever was taken is released
    * and the error is thrown.
    */
-  acquireAll(ticketIds: readonly string[]): Promise<AcquireAllResult>;
-  /** Compare-and-delete: frees the lock only if this lease still owns it. */
+  acquireAll(seats: readonly TicketKey[]): Promise<AcquireAllResult>;
+  /**
+   * Compare-and-delete: frees the lock only if this lease still owns it. The seat counts as free
+   * again in the event's free-seat index, if the index had it as taken.
+   */
   release(lease: Lease): Promise<boolean>;
   /**
    * Compare-and-set: turns this lease's lock into the sold mark, only if the lease still owns it. The
@@ -51,14 +66,15 @@ export interface TicketLock {
    * anything else (nothing, after a flush; or a cancel that already cleared it) is left alone, and
    * Postgres still refuses the seat to the next buyer who reaches it.
    */
-  heldToSold(ticketIds: readonly string[], buyer: string): Promise<void>;
+  heldToSold(eventId: string, ticketIds: readonly string[], buyer: string): Promise<void>;
   /**
    * Clears the ticket's key, whatever it holds, once the database has put the ticket back on sale (a
    * cancelled order, a released or expired hold). A holder's lock goes too: a refused buyer who read SOLD just before the release
    * could otherwise turn its lock into a sold mark that hides the free seat until the mark expires.
    * The holder's later release or markSold then finds nothing to change; Postgres still guards the sale.
+   * The seat is free again in the event's free-seat index.
    */
-  reopen(ticketId: string): Promise<void>;
+  reopen(seat: TicketKey): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,16 +114,21 @@ export interface LockTimings {
  */
 export async function acquireEach(
   lock: Pick<TicketLock, 'acquire' | 'release'>,
-  ticketIds: readonly string[],
+  seats: readonly TicketKey[],
 ): Promise<AcquireAllResult> {
-  const attempts = await Promise.allSettled(ticketIds.map((ticketId) => lock.acquire(ticketId)));
+  const attempts = await Promise.allSettled(seats.map((seat) => lock.acquire(seat)));
   const leases: Lease[] = [];
   const refused: SeatRefusal[] = [];
   let failure: { reason: unknown } | undefined;
   attempts.forEach((settled, i) => {
     if (settled.status === 'rejected') failure ??= settled;
     else if (settled.value.acquired) leases.push(settled.value.lease);
-    else refused.push({ ticketId: ticketIds[i] as string, reason: settled.value.reason, holder: settled.value.holder });
+    else
+      refused.push({
+        ticketId: (seats[i] as TicketKey).ticketId,
+        reason: settled.value.reason,
+        holder: settled.value.holder,
+      });
   });
   if (failure || refused.length > 0) await releaseQuietly(lock, leases);
   if (failure) throw failure.reason;

@@ -19,6 +19,10 @@ export interface Metrics {
   lockTaken(seconds: number): void;
   published(messages: number): void;
   holdsExpired(count: number): void;
+  /** A group commit ended: its size, and `committed`, `fallback` (each committed alone) or `failed`. */
+  groupCommitted(size: number, outcome: string): void;
+  /** Winners of a committed group whose own statement failed and who were committed alone after it. */
+  groupRetried(count: number): void;
 }
 
 /** Values read when /metrics is scraped. */
@@ -58,6 +62,18 @@ export function createMetrics(sources: MetricSources): Metrics {
     help: 'Ticket-change messages published to the live bus.',
     registers,
   });
+  const groupSize = new Histogram({
+    name: 'flux_group_commit_size',
+    help: 'Winners per group commit (one Postgres transaction), by how the group ended.',
+    labelNames: ['outcome'],
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers,
+  });
+  const groupRetried = new Counter({
+    name: 'flux_group_commit_retried_total',
+    help: 'Winners whose own statement failed inside a committed group and who were committed alone after it.',
+    registers,
+  });
   const expired = new Counter({ name: 'flux_holds_expired_total', help: 'Holds ended by the sweeper.', registers });
   new Gauge({
     name: 'flux_live_subscribers',
@@ -92,5 +108,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     lockTaken: (seconds) => lock.observe(seconds),
     published: (count) => messages.inc(count),
     holdsExpired: (count) => expired.inc(count),
+    groupCommitted: (size, outcome) => groupSize.observe({ outcome }, size),
+    groupRetried: (count) => groupRetried.inc(count),
   };
 }

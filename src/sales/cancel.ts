@@ -69,6 +69,10 @@ export async function cancelOrder(
     return { order: cancelled, released: tickets };
   });
 
-  await Promise.all(released.map((ticket) => deps.lock.reopen(ticket.id).catch(deps.onLockError)));
+  await Promise.all(
+    released.map((ticket) =>
+      deps.lock.reopen({ eventId: ticket.eventId, ticketId: ticket.id }).catch(deps.onLockError),
+    ),
+  );
   return { order, changed: released };
 }

@@ -82,6 +82,23 @@ export class PurchaseLimitReachedError extends ExpectedError {
   }
 }
 
+/** Fewer free seats match a best-available request than it asks for. Nothing was held. */
+export class NotEnoughSeatsError extends ExpectedError {
+  constructor(
+    readonly requested: number,
+    /** How many free seats match the request's sections and price (adjacent or not). */
+    readonly available: number,
+    together: boolean,
+  ) {
+    super(
+      together && available >= requested
+        ? `${available} seats match, but not ${requested} next to each other in one row; nothing was held. Try together: false, or fewer seats.`
+        : `Only ${available} free seats match; ${requested} were asked for and nothing was held.`,
+    );
+    this.name = 'NotEnoughSeatsError';
+  }
+}
+
 /** Too many purchase attempts by one customer; try again after `retryAfterMs`. */
 export class RateLimitedError extends ExpectedError {
   constructor(readonly retryAfterMs: number) {

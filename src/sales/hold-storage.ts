@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import type { KeysetPage } from '../catalog/keyset-page.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import { type Db, queryPreparedRows } from '../db/client.js';
 import {
@@ -10,6 +11,7 @@ import {
   type TicketRow,
   ticketsTable,
 } from '../db/schema.js';
+import { type RunStatement, soloStatement } from './group-commit.js';
 import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
@@ -80,12 +82,22 @@ interface HoldStatementRow extends ChangedTicketRow {
 
 /**
  * The hold write: every rule in SQL, whatever any lock or cache said (see {@link holdStatement}).
- * A refusal writes nothing. An unknown event is `refused` too.
+ * A refusal writes nothing. An unknown event is `refused` too. `run` sends the statement: alone by
+ * default, or through the group committer (group-commit.ts).
  */
-export async function commitHold(db: Db, request: SaleRequest, defaultMs: number): Promise<HoldResult> {
+export async function commitHold(
+  db: Db,
+  request: SaleRequest,
+  defaultMs: number,
+  run: RunStatement = soloStatement(db),
+): Promise<HoldResult> {
   const holdId = randomUUID();
   const name = `flux_hold_${request.ticketIds.length}`;
-  const rows = await queryPreparedRows<HoldStatementRow>(db, name, holdStatement(request, holdId, defaultMs));
+  const rows = await run<HoldStatementRow>(
+    name,
+    holdStatement(request, holdId, defaultMs),
+    `${request.customerId}/${request.eventId}`,
+  );
   const [first] = rows;
   if (!first?.ok) return { kind: 'refused' };
   if (first.expires_at === null || first.created_at === null) return { kind: 'limit', limit: first.lim ?? 0 };
@@ -233,19 +245,32 @@ export function holdsOfCustomerByIds(db: Db, customerId: string, ids: readonly s
     .where(and(eq(holdsTable.customerId, customerId), inArray(holdsTable.id, [...ids])));
 }
 
-/** A customer's holds, newest first, optionally of one status. */
+/** `(createdAt, id)` beyond the hold named `id`, compared with that row's own values (to the microsecond). */
+function beyondHold(compare: '>' | '<', id: string): SQL {
+  return sql`(${holdsTable.createdAt}, ${holdsTable.id}) ${sql.raw(compare)} (select h.created_at, h.id from holds h where h.id = ${id})`;
+}
+
+/** A customer's holds, newest first (ties by id), optionally of one status: a keyset page keyed by hold id. */
 export function holdsOfCustomer(
   db: Db,
   customerId: string,
-  page: { offset: number; limit: number },
+  page: KeysetPage<string>,
   status?: HoldStatus,
 ): Promise<HoldRow[]> {
+  // Newest first: "after" a cursor is older than it.
+  const order = page.inverted ? asc : desc;
   return db
     .select()
     .from(holdsTable)
-    .where(and(eq(holdsTable.customerId, customerId), status ? eq(holdsTable.status, status) : undefined))
-    .orderBy(desc(holdsTable.createdAt), desc(holdsTable.id))
-    .offset(page.offset)
+    .where(
+      and(
+        eq(holdsTable.customerId, customerId),
+        status ? eq(holdsTable.status, status) : undefined,
+        page.after === undefined ? undefined : beyondHold('<', page.after),
+        page.before === undefined ? undefined : beyondHold('>', page.before),
+      ),
+    )
+    .orderBy(order(holdsTable.createdAt), order(holdsTable.id))
     .limit(page.limit);
 }
 

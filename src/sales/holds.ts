@@ -1,11 +1,12 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
-import { changedTicketColumns } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
-import { type HoldRow, holdsTable, type OrderRow, ordersTable, orderTicketsTable, ticketsTable } from '../db/schema.js';
+import { type HoldRow, holdsTable, type OrderRow, ordersTable } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { type CheckoutRequest, type CheckoutWrite, commitCheckout } from './checkout-statement.js';
 import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
+import type { GroupCommitter } from './group-commit.js';
 import { commitHold, endHolds, expiredHoldsOf, holdForKey } from './hold-storage.js';
 import { oncePerKey } from './idempotency.js';
 import { assertOnSale, type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './locked-sale.js';
@@ -30,7 +31,9 @@ export async function reopenSeats(
   ownLocks: ReadonlySet<string> = NO_SEATS,
 ): Promise<void> {
   await Promise.all(
-    tickets.filter((t) => !ownLocks.has(t.id)).map((t) => deps.lock.reopen(t.id).catch(deps.onLockError)),
+    tickets
+      .filter((t) => !ownLocks.has(t.id))
+      .map((t) => deps.lock.reopen({ eventId: t.eventId, ticketId: t.id }).catch(deps.onLockError)),
   );
   const byEvent = new Map<string, TicketChange[]>();
   for (const ticket of tickets) {
@@ -62,6 +65,8 @@ export interface HoldDeps extends ReopenDeps {
   holdTtlMs: number;
   /** How long a retry with the same idempotency key waits for its in-flight twin. */
   inFlightWaitMs: number;
+  /** Commits winners in groups (group-commit.ts); undefined: each winner's statement alone. */
+  groupCommit?: GroupCommitter | undefined;
 }
 
 /** A hold and the seats whose status it changed (none for a retried key). */
@@ -133,7 +138,7 @@ type HoldOutcome = Awaited<ReturnType<typeof commitHold>> | { kind: 'repeat'; ho
 /** {@link commitHold}, answering a key's unique violation with the hold the key already made. */
 async function commitHoldOrRepeat(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldOutcome> {
   try {
-    return await commitHold(db, request, deps.holdTtlMs);
+    return await commitHold(db, request, deps.holdTtlMs, deps.groupCommit?.run);
   } catch (error) {
     if (request.idempotencyKey && isUniqueViolation(error, 'holds_customer_idempotency_uq')) {
       const hold = await holdForKey(db, request, request.idempotencyKey);
@@ -143,7 +148,7 @@ async function commitHoldOrRepeat(db: Db, deps: HoldDeps, request: SaleRequest):
   }
 }
 
-/** What a checkout decided inside its transaction. */
+/** What a checkout decided. */
 type CheckoutOutcome =
   | { kind: 'sold'; order: OrderRow; changed: TicketChange[] }
   | { kind: 'repeat'; order: OrderRow }
@@ -154,26 +159,26 @@ type CheckoutOutcome =
 export type CheckoutResult = { order: OrderRow; changed: TicketChange[] } | { error: HoldExpiredError };
 
 /**
- * Turns an ACTIVE, unexpired hold into an order in one transaction: the hold row is locked (so two
- * checkouts of one hold queue, and the second finds it CHECKED_OUT and returns the same order), its
- * seats go HELD → SOLD, the order and its lines are written. Past `expiresAt` (by the database's
- * clock) it sells nothing and the hold is expired at once, whether or not the sweeper has run. The
- * customer's count does not change: held seats were counted when held.
+ * Turns an ACTIVE, unexpired hold into an order in one statement ({@link commitCheckout}): the hold
+ * row is locked (so two checkouts of one hold queue, and the second finds it CHECKED_OUT and returns
+ * the same order), its seats go HELD → SOLD, the order and its lines are written. Past `expiresAt`
+ * (by the database's clock) it sells nothing and the hold is expired at once, whether or not the
+ * sweeper has run. The customer's count does not change: held seats were counted when held.
  *
  * @throws NotFoundError (no such hold, or not yours), or IdempotencyKeyReusedError (the key already
  *   made another order; this checkout bought nothing).
  */
 export async function checkout(
   db: Db,
-  deps: ReopenDeps,
-  input: { holdId: string; customerId: string; idempotencyKey?: string | undefined },
+  deps: ReopenDeps & { groupCommit?: GroupCommitter | undefined },
+  input: CheckoutRequest,
 ): Promise<CheckoutResult> {
   let outcome: CheckoutOutcome;
   try {
-    outcome = await db.transaction((tx) => checkoutInTransaction(tx as unknown as Db, input));
+    outcome = await decideCheckout(db, input, await commitCheckout(db, input, deps.groupCommit?.run));
   } catch (error) {
     // The key already named another order (a purchase, or another hold's checkout: this hold's own
-    // checkout would have been found above). This checkout rolled back and bought nothing.
+    // checkout would have been found above). The statement wrote nothing.
     const key = input.idempotencyKey;
     if (!key || !isUniqueViolation(error, 'orders_customer_idempotency_uq')) throw error;
     const order = await orderByIdempotencyKey(db, input.customerId, key);
@@ -186,76 +191,37 @@ export async function checkout(
     if (outcome.due) await expireIfDue(db, deps, [input.holdId]);
     return { error: outcome.error };
   }
-  await deps.lock
-    .heldToSold(
-      outcome.changed.map((t) => t.id),
-      input.customerId,
-    )
-    .catch(deps.onLockError);
+  const [first] = outcome.changed;
+  if (first) {
+    await deps.lock
+      .heldToSold(
+        first.eventId,
+        outcome.changed.map((t) => t.id),
+        input.customerId,
+      )
+      .catch(deps.onLockError);
+  }
   return { order: outcome.order, changed: outcome.changed };
 }
 
-async function checkoutInTransaction(
-  tx: Db,
-  input: { holdId: string; customerId: string; idempotencyKey?: string | undefined },
-): Promise<CheckoutOutcome> {
-  const [row] = await tx
-    .select({ hold: holdsTable, due: sql<boolean>`${holdsTable.expiresAt} <= clock_timestamp()` })
-    .from(holdsTable)
-    .where(eq(holdsTable.id, input.holdId))
-    .for('update');
-  if (!row || row.hold.customerId !== input.customerId) throw new NotFoundError(input.holdId, 'Hold');
-  const { hold } = row;
+/** What the checkout statement's write means for the buyer; a hold already checked out gives its order. */
+async function decideCheckout(db: Db, input: CheckoutRequest, write: CheckoutWrite): Promise<CheckoutOutcome> {
+  if (write.kind === 'missing') throw new NotFoundError(input.holdId, 'Hold');
+  if (write.kind === 'sold') return write;
+  const { hold } = write;
   if (hold.status === 'CHECKED_OUT' && hold.orderId) {
-    const [order] = await tx.select().from(ordersTable).where(eq(ordersTable.id, hold.orderId));
+    const [order] = await db.select().from(ordersTable).where(eq(ordersTable.id, hold.orderId));
     if (order) return { kind: 'repeat', order };
   }
   if (hold.status === 'RELEASED') {
     const message = 'This hold was released; its seats went back on sale and nothing was bought.';
     return {
       kind: 'expired',
-      error: new HoldExpiredError(hold.id, hold.endedAt ?? hold.expiresAt, message),
+      error: new HoldExpiredError(input.holdId, hold.endedAt ?? hold.expiresAt, message),
       due: false,
     };
   }
-  if (hold.status !== 'ACTIVE' || row.due) {
-    return { kind: 'expired', error: new HoldExpiredError(hold.id, hold.expiresAt), due: hold.status === 'ACTIVE' };
-  }
-
-  const changed = await tx
-    .update(ticketsTable)
-    .set({
-      status: 'SOLD',
-      holdId: null,
-      version: sql`nextval('ticket_version_seq')`,
-      statusChangedAt: sql`clock_timestamp()`,
-    })
-    .where(and(eq(ticketsTable.holdId, hold.id), eq(ticketsTable.status, 'HELD')))
-    .returning({ ...changedTicketColumns, priceCents: ticketsTable.priceCents });
-  const [order] = await tx
-    .insert(ordersTable)
-    .values({
-      customerId: hold.customerId,
-      eventId: hold.eventId,
-      totalCents: changed.reduce((sum, t) => sum + t.priceCents, 0),
-      idempotencyKey: input.idempotencyKey ?? null,
-    })
-    .returning();
-  if (!order) throw new Error('checkout: the order insert returned nothing');
-  if (changed.length > 0) {
-    await tx
-      .insert(orderTicketsTable)
-      .values(changed.map((t) => ({ orderId: order.id, ticketId: t.id, priceCents: t.priceCents })));
-  }
-  await tx
-    .update(holdsTable)
-    .set({ status: 'CHECKED_OUT', orderId: order.id, endedAt: sql`clock_timestamp()` })
-    .where(eq(holdsTable.id, hold.id));
-  return {
-    kind: 'sold',
-    order,
-    changed: changed.map(({ priceCents: _, ...ticket }) => ticket),
-  };
+  return { kind: 'expired', error: new HoldExpiredError(input.holdId, hold.expiresAt), due: hold.status === 'ACTIVE' };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpectedError } from '../errors.js';
-import type { TicketLock } from '../infra/ticket-lock.js';
+import { namedLease, type TicketLock } from '../infra/ticket-lock.js';
 import { IdempotencyKeyReusedError, type KeyedResult, TicketsUnavailableError } from './errors.js';
 
 /**
@@ -43,7 +43,7 @@ export async function oncePerKey<T>(
   earlier: () => Promise<T | undefined>,
   run: () => Promise<T>,
 ): Promise<T> {
-  const lease = await lock.acquire(`idempotency:${request.kind}:${request.customerId}:${request.key}`);
+  const lease = await lock.acquire(namedLease(`idempotency:${request.kind}:${request.customerId}:${request.key}`));
   if (!lease.acquired) {
     const deadline = Date.now() + request.waitMs;
     while (Date.now() < deadline) {

@@ -2,6 +2,7 @@ import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
 import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
+import type { GroupCommitter } from './group-commit.js';
 import { oncePerKey } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { commitSale, orderForKey } from './sale-transaction.js';
@@ -18,6 +19,8 @@ export interface LockedSaleDeps extends LeaseDeps {
   saleSettings: SaleSettingsCache;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
+  /** Commits winners in groups (group-commit.ts); undefined: each winner's statement alone. */
+  groupCommit?: GroupCommitter | undefined;
   hooks?: PurchaseHooks | undefined;
 }
 
@@ -49,7 +52,7 @@ async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleReques
   let outcome: Awaited<ReturnType<typeof commitSale>>;
   try {
     if (leases[0]) await deps.hooks?.afterLock?.(leases[0]);
-    outcome = await commitSale(db, request);
+    outcome = await commitSale(db, request, deps.groupCommit?.run);
   } catch (error) {
     await releaseAll(deps, leases);
     throw error;
@@ -101,7 +104,9 @@ export interface LeaseDeps {
  */
 export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
   const started = performance.now();
-  const taken = await deps.lock.acquireAll(request.ticketIds);
+  const taken = await deps.lock.acquireAll(
+    request.ticketIds.map((ticketId) => ({ eventId: request.eventId, ticketId })),
+  );
   deps.lockTaken?.((performance.now() - started) / 1000);
   if (taken.acquired) return taken.leases;
   const refused: UnavailableTicket[] = taken.refused.map(({ ticketId, reason, holder }) => ({

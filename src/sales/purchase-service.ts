@@ -6,9 +6,12 @@ import type { Db } from '../db/client.js';
 import type { HoldRow, OrderRow } from '../db/schema.js';
 import { BadRequestError, ExpectedError, InvalidInputError } from '../errors.js';
 import type { AttemptLimiter } from '../infra/attempt-limiter.js';
+import type { SeatIndex } from '../infra/seat-index.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
+import { type BestAvailableInput, bestRequest, holdBestAvailable } from './best-available.js';
 import { cancelOrder } from './cancel.js';
 import { RateLimitedError, TicketsUnavailableError, TicketUnavailableError } from './errors.js';
+import type { GroupCommitter } from './group-commit.js';
 import { checkout, holdSeats, releaseHold } from './holds.js';
 import { idempotencyKey, type SaleRequest, type SeatsInput, saleRequest } from './sale-request.js';
 import type { Sale, SellSeats } from './settle.js';
@@ -44,6 +47,14 @@ export interface PurchaseService {
    */
   holdSeats(input: SeatsInput): Promise<HoldRow>;
   /**
+   * Holds the best N free seats of an event, chosen by the server (catalog/best-seats.ts), all or
+   * none, like holdSeats (see best-available.ts).
+   *
+   * @throws InvalidInputError, RateLimitedError, NotEnoughSeatsError, NotFoundError,
+   *   SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or IdempotencyKeyReusedError.
+   */
+  holdBestAvailable(input: BestAvailableInput): Promise<HoldRow>;
+  /**
    * Turns the buyer's ACTIVE hold into an order; a retry returns the same order.
    *
    * @throws BadRequestError, NotFoundError, HoldExpiredError or IdempotencyKeyReusedError (the key
@@ -61,6 +72,8 @@ export interface PurchaseService {
 /** What the service is made of; `app.ts` builds it once per instance. */
 export interface PurchaseServiceDeps {
   lock: TicketLock;
+  /** The per-event free-seat index that best-available picks from. */
+  seatIndex: SeatIndex;
   /** The per-customer attempt budget, taken once per purchase; undefined when turned off. */
   attempts: AttemptLimiter | undefined;
   /** How seats are sold: the product's `createLockedSale`, or a contender the load test compares. */
@@ -74,6 +87,8 @@ export interface PurchaseServiceDeps {
   holdTtlMs: number;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
+  /** Commits holds and checkouts in groups (group-commit.ts); undefined: each alone. */
+  groupCommit?: GroupCommitter | undefined;
   /** Told how each call ended and how long it took (metrics). Must not throw. */
   observe?: ((outcome: ServiceOutcome) => void) | undefined;
   lockTaken?: ((seconds: number) => void) | undefined;
@@ -99,7 +114,7 @@ export function createPurchaseService(db: Db, deps: PurchaseServiceDeps): Purcha
 }
 
 function createService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
-  const admit = async (request: SaleRequest): Promise<void> => {
+  const admit = async (request: Pick<SaleRequest, 'customerId'>): Promise<void> => {
     const retryAfterMs = (await deps.attempts?.take(request.customerId)) ?? 0;
     if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs);
   };
@@ -125,6 +140,13 @@ function createService(db: Db, deps: PurchaseServiceDeps): PurchaseService {
       const request = asInvalidInput(() => saleRequest(input));
       await admit(request);
       const { hold, changed } = await holdSeats(db, deps, request);
+      if (changed.length > 0) deps.publish(hold.eventId, changed);
+      return hold;
+    },
+    async holdBestAvailable(input) {
+      const request = bestRequest(input);
+      await admit({ customerId: request.customerId });
+      const { hold, changed } = await holdBestAvailable(db, deps, request);
       if (changed.length > 0) deps.publish(hold.eventId, changed);
       return hold;
     },
@@ -167,6 +189,7 @@ const OPERATIONS: Record<keyof PurchaseService, ServiceOutcome['operation']> = {
   purchaseTickets: 'purchase',
   cancelOrder: 'cancel',
   holdSeats: 'hold',
+  holdBestAvailable: 'hold',
   checkout: 'checkout',
   releaseHold: 'release',
 };

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { TicketChange } from '../catalog/ticket-change.js';
-import { type Db, queryPreparedRows } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { customerEventTicketsTable, type OrderRow, ordersTable } from '../db/schema.js';
+import { type RunStatement, soloStatement } from './group-commit.js';
 import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
 import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
@@ -80,10 +81,15 @@ interface SaleRow extends ChangedTicketRow {
  * The purchase write. Every rule is enforced here, in SQL, whatever any lock or cache said: the
  * seats change only if all are AVAILABLE and the sale is open; the customer's count for the event
  * rises only within the limit; the idempotency key is unique per customer. See {@link saleStatement}.
+ * `run` sends the statement: alone by default, or through the group committer (group-commit.ts).
  */
-export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResult> {
+export async function commitSale(
+  db: Db,
+  request: SaleRequest,
+  run: RunStatement = soloStatement(db),
+): Promise<SaleResult> {
   try {
-    return await runSale(db, request);
+    return await runSale(db, request, run);
   } catch (error) {
     return duplicateSale(db, request, error);
   }
@@ -94,11 +100,15 @@ export async function commitSale(db: Db, request: SaleRequest): Promise<SaleResu
  * transaction of its own, which the key's unique violation aborts. Such a caller recovers with
  * {@link duplicateSale} after its transaction has rolled back.
  */
-export async function runSale(db: Db, request: SaleRequest): Promise<SaleResult> {
+export async function runSale(
+  db: Db,
+  request: SaleRequest,
+  run: RunStatement = soloStatement(db),
+): Promise<SaleResult> {
   const orderId = randomUUID();
   // One text per group size (the ids are an IN list), so at most PURCHASE_LIMITS.maxSeats prepared statements.
   const name = `flux_sale_${request.ticketIds.length}`;
-  const rows = await queryPreparedRows<SaleRow>(db, name, saleStatement(request, orderId));
+  const rows = await run<SaleRow>(name, saleStatement(request, orderId), `${request.customerId}/${request.eventId}`);
   const [first] = rows;
   if (!first?.ok) return { kind: 'refused' };
   if (first.order_created_at === null || first.order_status === null) {

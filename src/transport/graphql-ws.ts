@@ -50,7 +50,12 @@ export function attachGraphQLWs(
   const disposable = useServer<Record<string, unknown>>(
     {
       // Each result's data becomes JSON once, not once per socket (see payload-json.ts).
-      onNext: (_ctx, _id, _payload, _args, result) => payloadJson.payload(result),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors
+          ? { ...result, errors: result.errors.map((error) => withoutHttp(error).toJSON()) }
+          : payloadJson.payload(result),
+      // HTTP status and headers mean nothing on a socket: only message, path and code reach the client.
+      onError: (_ctx, _id, _payload, errors) => errors.map(withoutHttp),
       execute: async (args) => {
         executing++;
         try {
@@ -101,6 +106,20 @@ export function attachGraphQLWs(
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/** The error without `extensions.http`, which tells yoga's HTTP answer its status and headers. */
+function withoutHttp(error: GraphQLError): GraphQLError {
+  if (error.extensions?.http === undefined) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
 }
 
 /**

@@ -15,10 +15,10 @@ export function lockRequests(testApp: TestApp): () => string[] {
   });
   return () => {
     const calls = [
-      ...acquire.mock.calls.map(([key], i) => ({ keys: [key], order: acquire.mock.invocationCallOrder[i] ?? 0 })),
+      ...acquire.mock.calls.map(([seat], i) => ({ keys: [seat], order: acquire.mock.invocationCallOrder[i] ?? 0 })),
       ...acquireAll.mock.calls.map(([keys], i) => ({ keys, order: acquireAll.mock.invocationCallOrder[i] ?? 0 })),
     ];
-    return calls.sort((a, b) => a.order - b.order).flatMap((call) => call.keys);
+    return calls.sort((a, b) => a.order - b.order).flatMap((call) => call.keys.map((seat) => seat.ticketId));
   };
 }
 

@@ -9,6 +9,7 @@ export const ticketRow = (id: string, version: number, status: TicketRow['status
   seat: id,
   position: 0,
   priceCents: 1,
+  generalAdmission: false,
   status,
   version,
   statusChangedAt: null,

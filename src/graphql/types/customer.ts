@@ -1,8 +1,11 @@
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { ordersOfCustomer } from '../../catalog/orders.js';
+import type { OrderRow } from '../../db/schema.js';
 import { builder } from '../builder.js';
+import { idCursor, resolveKeysetConnection } from '../keyset.js';
 import { DEFAULT_PAGE } from '../page-sizes.js';
 import { CustomerRef, OrderRef } from './refs.js';
+
+const ORDER_CURSOR = idCursor('Order');
 
 CustomerRef.implement({
   description: 'The signed-in buyer.',
@@ -12,8 +15,9 @@ CustomerRef.implement({
       type: OrderRef,
       description: 'Your orders, newest first.',
       resolve: (customer, args, context) =>
-        resolveOffsetConnection({ args, ...DEFAULT_PAGE }, (page) =>
-          ordersOfCustomer(context.services.db, customer.id, page),
+        resolveKeysetConnection(
+          { args, page: DEFAULT_PAGE, cursor: ORDER_CURSOR, keyOf: (order: OrderRow) => order.id },
+          (page) => ordersOfCustomer(context.services.db, customer.id, page),
         ),
     }),
   }),

@@ -2,6 +2,7 @@ import {
   HoldExpiredError,
   IdempotencyKeyReusedError,
   InvalidInputError,
+  NotEnoughSeatsError,
   NotFoundError,
   OrderNotCancellableError,
   PurchaseLimitReachedError,
@@ -107,6 +108,20 @@ builder.objectType(PurchaseLimitReachedError, {
   fields: (t) => ({
     limit: t.int({ resolve: (error) => error.limit }),
     held: t.int({ description: 'Tickets you already hold for this event.', resolve: (error) => error.held }),
+  }),
+});
+
+builder.objectType(NotEnoughSeatsError, {
+  name: 'NotEnoughSeats',
+  description:
+    'Fewer free seats match than you asked for (or, with together, not that many side by side). Nothing was held.',
+  ...asError(NotEnoughSeatsError),
+  fields: (t) => ({
+    requested: t.int({ resolve: (error) => error.requested }),
+    available: t.int({
+      description: 'Free seats that match your sections and price now, adjacent or not.',
+      resolve: (error) => error.available,
+    }),
   }),
 });
 

@@ -1,5 +1,5 @@
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { parseTicketKey } from '../../catalog/ticket-key.js';
+import type { HoldRow } from '../../db/schema.js';
 import {
   HoldExpiredError,
   IdempotencyKeyReusedError,
@@ -13,6 +13,7 @@ import {
 import { holdsOfCustomer } from '../../sales/hold-storage.js';
 import { PURCHASE_LIMITS } from '../../sales/sale-request.js';
 import { builder } from '../builder.js';
+import { idCursor, resolveKeysetConnection } from '../keyset.js';
 import { DEFAULT_PAGE } from '../page-sizes.js';
 import { CustomerRef, EventRef, HoldRef, OrderRef, TicketRef } from './refs.js';
 import { requireCustomer } from './viewer.js';
@@ -69,14 +70,17 @@ builder.node(HoldRef, {
   }),
 });
 
+const HOLD_CURSOR = idCursor('Hold');
+
 builder.objectField(CustomerRef, 'holds', (t) =>
   t.connection({
     type: HoldRef,
     description: 'Your holds, newest first; `status` picks one kind.',
     args: { status: t.arg({ type: HoldStatus }) },
     resolve: (customer, args, context) =>
-      resolveOffsetConnection({ args, ...DEFAULT_PAGE }, (page) =>
-        holdsOfCustomer(context.services.db, customer.id, page, args.status ?? undefined),
+      resolveKeysetConnection(
+        { args, page: DEFAULT_PAGE, cursor: HOLD_CURSOR, keyOf: (hold: HoldRow) => hold.id },
+        (page) => holdsOfCustomer(context.services.db, customer.id, page, args.status ?? undefined),
       ),
   }),
 );

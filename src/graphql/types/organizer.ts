@@ -6,12 +6,23 @@ import { EventRef } from './refs.js';
 import { requireOrganizer } from './viewer.js';
 
 const SectionInput = builder.inputType('SectionInput', {
-  description: 'A block of seats at one price.',
+  description:
+    'A block of seats at one price: rows of numbered seats, or (generalAdmission) a standing area of `capacity` units.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Unique within the event, e.g. "Floor" or "Balcony".' }),
-    rows: t.int({ required: true, description: 'How many rows; labelled 1…rows unless rowLabels is given.' }),
+    rows: t.int({
+      description: 'How many rows; labelled 1…rows unless rowLabels is given. Required unless generalAdmission.',
+    }),
     rowLabels: t.stringList({ description: 'Labels for the rows, front to back (as many as `rows`).' }),
-    seatsPerRow: t.int({ required: true }),
+    seatsPerRow: t.int({ description: 'Required unless generalAdmission.' }),
+    generalAdmission: t.boolean({
+      defaultValue: false,
+      description:
+        'A standing area: `capacity` units with no seat of their own, bought with holdBestAvailable (any N free units). Each unit is still a ticket, so orders, holds and counts work as for seats.',
+    }),
+    capacity: t.int({
+      description: 'How many units a generalAdmission section sells. Required with generalAdmission.',
+    }),
     priceCents: t.int({ required: true, description: 'Price of each seat, in the smallest currency unit.' }),
   }),
 });
@@ -54,7 +65,21 @@ builder.mutationFields((t) => ({
       requireOrganizer(context);
       const { eventId } = await createEvent(context.services.db, {
         ...input,
-        sections: input.sections.map((section) => ({ ...section, rows: section.rowLabels ?? section.rows })),
+        sections: input.sections.map((section) =>
+          section.generalAdmission
+            ? {
+                name: section.name,
+                priceCents: section.priceCents,
+                generalAdmission: true,
+                capacity: section.capacity ?? 0,
+              }
+            : {
+                name: section.name,
+                priceCents: section.priceCents,
+                rows: section.rowLabels ?? section.rows ?? 0,
+                seatsPerRow: section.seatsPerRow ?? 0,
+              },
+        ),
       });
       const event = await context.loaders.event.load(eventId);
       if (!event) throw new Error(`createEvent: event ${eventId} vanished`);

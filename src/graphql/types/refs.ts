@@ -1,4 +1,4 @@
-import type { Availability } from '../../catalog/storage.js';
+import type { Availability, SectionAvailability } from '../../catalog/storage.js';
 import type { EventRow, HoldRow, OrderRow, TicketRow } from '../../db/schema.js';
 import { builder } from '../builder.js';
 
@@ -11,3 +11,4 @@ export const OrderRef = builder.objectRef<OrderRow>('Order');
 export const HoldRef = builder.objectRef<HoldRow>('Hold');
 export const CustomerRef = builder.objectRef<{ id: string }>('Customer');
 export const AvailabilityRef = builder.objectRef<Availability>('Availability');
+export const SectionRef = builder.objectRef<SectionAvailability>('Section');

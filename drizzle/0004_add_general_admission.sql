@@ -1,0 +1,1 @@
+ALTER TABLE "tickets" ADD COLUMN "general_admission" boolean DEFAULT false NOT NULL;
