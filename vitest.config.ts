@@ -7,6 +7,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const UNIT = [
   'test/architecture.test.ts',
   'test/config.test.ts',
+  'test/drill-checker.test.ts',
   'test/event-tickets.test.ts',
   'test/jit.test.ts',
   'test/payload-json.test.ts',
@@ -17,6 +18,7 @@ const UNIT = [
   'test/shared-execution.test.ts',
   'test/subscriber-stream.test.ts',
   'test/token-verifier.test.ts',
+  'test/web-operations.test.ts',
 ];
 
 export default defineConfig({

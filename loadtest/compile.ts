@@ -12,7 +12,7 @@ export const API_SCRIPT = 'dist/main.js';
 export const FLOOR_SCRIPT = 'loadtest/.build/floor-server.js';
 
 /** What every bundle depends on besides its entry: the code it bundles and the build's definition. */
-const SHARED_INPUTS = ['src', 'package.json', 'package-lock.json'];
+const SHARED_INPUTS = ['src', 'patches', 'package.json', 'package-lock.json'];
 
 async function newestChange(path: string): Promise<number> {
   const info = await stat(path).catch(() => null);
@@ -32,7 +32,7 @@ async function isStale(script: string, inputs: readonly string[]): Promise<boole
 }
 
 /**
- * The esbuild arguments of package.json's `build` script, as argv: what follows `esbuild` up to the
+ * The esbuild arguments of package.json's `build:server` script (the API's bundle), as argv: what follows `esbuild` up to the
  * next `&&`, split on spaces outside double quotes, quotes removed.
  */
 export function esbuildArguments(buildScript: string): string[] {
@@ -40,7 +40,8 @@ export function esbuildArguments(buildScript: string): string[] {
     .split('&&')
     .map((part) => part.trim())
     .find((part) => part.startsWith('esbuild '));
-  if (!command) throw new Error('package.json: the build script no longer runs esbuild; update loadtest/compile.ts');
+  if (!command)
+    throw new Error('package.json: the build:server script no longer runs esbuild; update loadtest/compile.ts');
   return [...command.slice('esbuild '.length).matchAll(/(?:[^\s"]+|"[^"]*")+/g)].map((match) =>
     match[0].replace(/"/g, ''),
   );
@@ -74,9 +75,11 @@ export async function compileServers(withFloor: boolean): Promise<string[]> {
     built.push(API_SCRIPT);
   }
   if (withFloor && (await isStale(FLOOR_SCRIPT, [...SHARED_INPUTS, 'loadtest/floor-server.ts']))) {
-    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { build: string } };
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: { 'build:server': string };
+    };
     const esbuild = join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
-    warn(await run(esbuild, floorArguments(pkg.scripts.build), { cwd: REPO_ROOT }));
+    warn(await run(esbuild, floorArguments(pkg.scripts['build:server']), { cwd: REPO_ROOT }));
     built.push(FLOOR_SCRIPT);
   }
   return built;

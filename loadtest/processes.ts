@@ -15,6 +15,10 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM (the app's graceful stop), SIGKILL after 15 s. Resolves once it has exited. */
   stop(): Promise<void>;
+  /** SIGKILL (a crash: nothing is drained). Resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Sends `signal` (e.g. SIGSTOP, SIGCONT) and returns at once. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** What to start: a compiled server (see compile.ts), with its environment. */
@@ -23,6 +27,8 @@ export interface ServerSpec {
   script: string;
   env: Record<string, string>;
   cpuProfDir?: string;
+  /** The port to listen on (a restarted instance takes its old one); default: a free one. */
+  port?: number;
 }
 
 /** A free TCP port on 127.0.0.1 (the kernel picks; we release it for the child to take). */
@@ -71,7 +77,7 @@ async function waitUntilServing(url: string, child: ChildProcess, output: () => 
 
 /** Starts one server process on its own port and waits until a tiny GraphQL query answers. */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = spec.port ?? (await freePort());
   const nodeArgs = spec.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfDir] : [];
   const child = spawn(process.execPath, [...nodeArgs, spec.script], {
     cwd: REPO_ROOT,
@@ -105,6 +111,14 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
         child.kill('SIGKILL');
         await waitForExit(child, 5000);
       }
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await waitForExit(child, 5000);
+    },
+    signal(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
   try {

@@ -3,6 +3,8 @@ import { signBuyers } from './buyers.js';
 import { API_SCRIPT, compileServers, FLOOR_SCRIPT } from './compile.js';
 import type { ContenderResult } from './contender-result.js';
 import type { RunContext } from './contender-run.js';
+import { DRILL_USAGE, type DrillOptions, parseDrillOptions } from './drill/options.js';
+import { runDrill } from './drill/run-drill.js';
 import { judgeGoals } from './goals.js';
 import { describeMachine } from './machine.js';
 import { type Invocation, parseLoadOptions, USAGE } from './options.js';
@@ -11,17 +13,32 @@ import { type Report, summaryLines, writeReport } from './report.js';
 import { runContender } from './run-one.js';
 import { checkServices } from './services.js';
 
+/** `npm run loadtest -- drill …`: the fault drill (drill/), which has its own options and report. */
+async function drill(argv: string[]): Promise<number> {
+  let options: DrillOptions;
+  try {
+    options = parseDrillOptions(argv.slice(1));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${DRILL_USAGE}`);
+    return 2;
+  }
+  const { passed, files } = await runDrill(options, argv.join(' '));
+  console.log(`wrote ${files.join(', ')}`);
+  return passed ? 0 : 1;
+}
+
 /**
  * `npm run loadtest -- <scenario> [options]`: starts the compiled API as real processes on a fresh
  * database, drives the sale, checks the invariants in SQL and writes the report. Exits 1 on an
  * invariant FAIL, 2 on bad usage.
  */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'drill') return drill(argv);
   let invocation: Invocation;
   try {
     invocation = parseLoadOptions(argv);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    console.error(`${(error as Error).message}\n\n${USAGE}\n\n${DRILL_USAGE}`);
     return 2;
   }
   const { options, plan } = invocation;

@@ -6,6 +6,7 @@ import { createSaleSettingsCache } from './catalog/sale-settings.js';
 import type { TicketChange } from './catalog/ticket-change.js';
 import type { Config } from './config.js';
 import { contenders } from './contenders/index.js';
+import { projectPath } from './db/project-root.js';
 import { createAvailabilityHub } from './events/availability-hub.js';
 import type { AppServices } from './graphql/context.js';
 import { createGraphQLServer, type Yoga } from './graphql/yoga.js';
@@ -17,6 +18,7 @@ import { createGroupCommitter, type GroupCommitter } from './sales/group-commit.
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
 import { createPurchaseService } from './sales/purchase-service.js';
+import { withWebPage } from './site/web-page.js';
 import { limitBodySize } from './transport/body-limit.js';
 import { allowOrigins } from './transport/cors.js';
 import { refuseCrossSiteForms } from './transport/csrf.js';
@@ -122,8 +124,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const registry = config.metrics ? metrics.registry : undefined;
   const yoga = createGraphQLServer(config, services, logger, registry);
-  const graphqlHttp = limitBodySize(refuseCrossSiteForms(yoga), config.maxBodyBytes);
-  const gate = createOpsGate(graphqlHttp, { checks: backends.checks, registry });
+  // The seat-map page (web/, built into dist/web) in front of the API; demo sign-in never in production.
+  const page = withWebPage(limitBodySize(refuseCrossSiteForms(yoga), config.maxBodyBytes), {
+    root: projectPath('dist', 'web'),
+    demoSignInSecret: config.nodeEnv === 'production' ? undefined : config.jwtSecret,
+  });
+  const gate = createOpsGate(page, { checks: backends.checks, registry });
   // Outermost, so every answer carries CORS headers: 413, 411, the drain's 503 and /ready included.
   const server: Server = createServer(allowOrigins(gate.listener, config.corsOrigins));
   const ws = attachGraphQLWs(server, yoga, {

@@ -38,7 +38,7 @@ const ready = performance.now();
 const { database, migrations } = app.backends.startupMs;
 const ms = (n: number) => `${Math.round(n)} ms`;
 log.info(
-  `Flux-Order listening: ${url} (open it in a browser for GraphiQL). Ready ${ms(ready)} after the process started: ${ms(ready - database - migrations - seedMs)} of our own, ${ms(database)} database start, ${ms(migrations)} migrations, ${ms(seedMs)} demo seed.`,
+  `Flux-Order listening: ${url} (open it in a browser for GraphiQL; the live seat map is at ${new URL('/', url)}). Ready ${ms(ready)} after the process started: ${ms(ready - database - migrations - seedMs)} of our own, ${ms(database)} database start, ${ms(migrations)} migrations, ${ms(seedMs)} demo seed.`,
 );
 
 /** The token and operation a newcomer pastes into GraphiQL. */

@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   contenders: ['contenders', 'sales', 'db', 'config.ts'],
   events: ['events', 'catalog', 'db', 'infra'],
   transport: ['transport'],
+  site: ['site', 'auth'],
   graphql: [
     ...['graphql', 'auth', 'catalog', 'config.ts', 'db', 'errors.ts', 'events', 'infra', 'logger.ts', 'sales'],
     'transport',
@@ -34,7 +35,7 @@ function* sourceFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* sourceFiles(path);
-    else if (entry.name.endsWith('.ts')) yield path;
+    else if (/\.tsx?$/.test(entry.name)) yield path;
   }
 }
 
@@ -78,5 +79,14 @@ describe('the layering in ARCHITECTURE.md', () => {
     const all = files.flatMap(imports);
     expect(all.filter((s) => s.startsWith('.')).length).toBeGreaterThan(files.length);
     expect(all).toContain('drizzle-orm');
+  });
+
+  it('web/ (the browser page) reaches the server only through the API: no import of src/, and none from it', () => {
+    const webFiles = [...sourceFiles(fileURLToPath(new URL('../web/src', import.meta.url)))];
+    expect(webFiles.length).toBeGreaterThan(0);
+    const intoSrc = webFiles.flatMap(imports).filter((specifier) => specifier.includes('/src/'));
+    expect(intoSrc).toEqual([]);
+    const intoWeb = files.flatMap(imports).filter((specifier) => specifier.includes('/web/'));
+    expect(intoWeb).toEqual([]);
   });
 });

@@ -1,0 +1,179 @@
+import { Pool } from 'undici';
+import { assertLoopback, sleep } from '../services.js';
+import type { Attempt, History, OpKind, Outcome } from './history.js';
+import { bodyOf, send } from './requests.js';
+
+/** How the drill's clients behave. */
+export interface LoadSettings {
+  /** Concurrent clients (closed loop): each sends its next operation when the last one is settled. */
+  workers: number;
+  /** No answer within this is an unknown outcome, retried with the same key. */
+  timeoutMs: number;
+  /** How long an operation keeps retrying an unknown outcome before it stays unknown. */
+  retryForMs: number;
+  /** From a hold's answer to its checkout or release. */
+  thinkMs: number;
+  /** Where buyers pick seats: the first `hotSeats` seats not yet seen sold (so they contend). */
+  hotSeats: number;
+}
+
+/**
+ * What buyers know of the venue: seats seen sold (from their own wins and from refusals naming SOLD).
+ * They pick among the first `hot` seats not seen sold, so buyers contend as in a rush, and the window
+ * moves down the venue as it sells.
+ */
+export class SeatPicker {
+  private readonly sold: Uint8Array;
+  private readonly indexOf: Map<string, number>;
+  private low = 0;
+
+  constructor(
+    private readonly ids: readonly string[],
+    private readonly hot: number,
+  ) {
+    this.sold = new Uint8Array(ids.length);
+    this.indexOf = new Map(ids.map((seat, i) => [seat, i]));
+  }
+
+  markSold(id: string): void {
+    const i = this.indexOf.get(id);
+    if (i === undefined) return;
+    this.sold[i] = 1;
+    while (this.low < this.ids.length && this.sold[this.low]) this.low++;
+  }
+
+  /** `count` adjacent seats not seen sold from the hot window, or null when the venue is sold out. */
+  pick(count: number): string[] | null {
+    if (this.low >= this.ids.length) return null;
+    for (let tries = 0; tries < 20; tries++) {
+      const start = this.low + Math.floor(Math.random() * this.hot);
+      const seats: string[] = [];
+      for (let i = start; i < this.ids.length && seats.length < count; i++)
+        if (!this.sold[i]) seats.push(this.ids[i] ?? '');
+      if (seats.length === count) return seats;
+    }
+    return [this.ids[this.low] ?? ''];
+  }
+}
+
+/** The drill's clients, running until `stop()`; every attempt goes into the history. */
+export interface Load {
+  readonly history: History;
+  /** Stops sending new operations and waits for every open one to settle (retries included). */
+  stop(): Promise<void>;
+  /** Operations settled so far (a quick figure for progress lines). */
+  settled(): number;
+  /**
+   * Holds `seats` through instance `instance` (first try) as buyer `authorization`, and walks away:
+   * a hold that instance made, which must expire on time even if the instance dies.
+   */
+  plantHold(instance: number, seats: string[], authorization: string): Promise<Outcome>;
+}
+
+interface Worker {
+  index: number;
+  authorization: string;
+  next: number;
+}
+
+/**
+ * Starts `settings.workers` closed-loop clients over the instances' URLs. Each is one buyer with its
+ * own token and mixes single-seat purchases, multi-seat purchases, and holds followed by a checkout,
+ * a release, or nothing (the hold expires). Every request carries an idempotency key (a release needs
+ * none); a request with no typed answer is retried with the same key on the next instance until it
+ * gets one or `retryForMs` passes.
+ */
+export function startLoad(
+  urls: readonly string[],
+  authorizations: readonly string[],
+  picker: SeatPicker,
+  settings: LoadSettings,
+  history: History,
+  tag: string,
+): Load {
+  const pools = urls.map((url) => {
+    assertLoopback(url);
+    return new Pool(new URL(url).origin, { connections: settings.workers, keepAliveTimeout: 60_000 });
+  });
+  let running = true;
+  let ops = 0;
+  let settledOps = 0;
+
+  /** One operation: attempts until a typed answer (or the retry budget is spent). Returns its outcome. */
+  const operate = async (worker: Worker, kind: OpKind, seats: string[], holdId?: string): Promise<Outcome> => {
+    const op = ops++;
+    const key = kind === 'release' ? null : `drill-${tag}-${op}`;
+    const body = bodyOf(kind, seats, key, holdId);
+    const giveUpAt = Date.now() + settings.retryForMs;
+    let outcome: Outcome = { type: 'unknown', error: 'not sent' };
+    for (let attempt = 1; ; attempt++) {
+      const instance = worker.next++ % pools.length;
+      const invoke = Date.now();
+      const answer = await send(pools[instance] as Pool, worker.authorization, body, settings.timeoutMs);
+      outcome = answer.outcome;
+      const line: Attempt = {
+        op,
+        worker: worker.index,
+        kind,
+        key,
+        seats,
+        attempt,
+        instance,
+        invoke,
+        complete: Date.now(),
+        outcome,
+      };
+      if (holdId) line.holdId = holdId;
+      history.record(line);
+      for (const seat of answer.soldSeats) picker.markSold(seat);
+      if (kind === 'purchase' && outcome.type === 'refused' && outcome.reason === 'SOLD')
+        picker.markSold(seats[0] ?? '');
+      if (outcome.type !== 'unknown' || Date.now() >= giveUpAt) break;
+      await sleep(Math.min(500, 50 * attempt));
+    }
+    settledOps++;
+    return outcome;
+  };
+
+  const holdThenDecide = async (worker: Worker, seats: string[]): Promise<void> => {
+    const held = await operate(worker, 'hold', seats);
+    if (held.type !== 'ok' || !held.holdId) return;
+    const roll = Math.random();
+    if (roll >= 0.85) return; // walks away: the hold expires
+    await sleep(settings.thinkMs);
+    if (roll < 0.65) {
+      const paid = await operate(worker, 'checkout', held.seats ?? seats, held.holdId);
+      if (paid.type === 'ok') for (const seat of paid.seats ?? []) picker.markSold(seat);
+    } else await operate(worker, 'release', held.seats ?? seats, held.holdId);
+  };
+
+  const loop = async (worker: Worker): Promise<void> => {
+    while (running) {
+      const roll = Math.random();
+      const count = roll < 0.4 ? 1 : 2 + Math.floor(Math.random() * 3);
+      const seats = picker.pick(count);
+      if (!seats) return;
+      if (roll < 0.4) {
+        const bought = await operate(worker, 'purchase', seats);
+        if (bought.type === 'ok') picker.markSold(seats[0] ?? '');
+      } else if (roll < 0.7) {
+        const bought = await operate(worker, 'purchase-many', seats);
+        if (bought.type === 'ok') for (const seat of seats) picker.markSold(seat);
+      } else await holdThenDecide(worker, seats);
+    }
+  };
+
+  const loops = Array.from({ length: settings.workers }, (_, index) =>
+    loop({ index, authorization: authorizations[index % authorizations.length] ?? '', next: index }),
+  );
+  return {
+    history,
+    settled: () => settledOps,
+    plantHold: (instance, seats, authorization) => operate({ index: -1, authorization, next: instance }, 'hold', seats),
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      await Promise.all(pools.map((pool) => pool.close()));
+    },
+  };
+}

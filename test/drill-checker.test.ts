@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { checkHistory, type Snapshot, unknownsOf } from '../loadtest/drill/checker.js';
+import { type Attempt, type Outcome, operationsOf } from '../loadtest/drill/history.js';
+import { differences } from '../loadtest/drill/subscribers.js';
+import { binsOf, faultFigures } from '../loadtest/drill/timeline.js';
+
+// The drill's checker on hand-made histories: a good one passes every rule, and each kind of bad one
+// (a lost acknowledged order, a double-sold seat, a refusal that made an order, a late hold) fails
+// exactly the rule that guards it. A checker that cannot fail would make every drill a PASS.
+
+const T0 = 1_700_000_000_000;
+let clock = 0;
+const attempt = (
+  op: number,
+  kind: Attempt['kind'],
+  seats: string[],
+  outcome: Outcome,
+  extra: Partial<Attempt> = {},
+): Attempt => {
+  clock += 10;
+  return {
+    op,
+    worker: 0,
+    kind,
+    key: kind === 'release' ? null : `k${op}`,
+    seats,
+    attempt: 1,
+    instance: 0,
+    invoke: T0 + clock,
+    complete: T0 + clock + 5,
+    outcome,
+    ...extra,
+  };
+};
+const ok = (orderId: string, seats: string[]): Outcome => ({
+  type: 'ok',
+  typename: 'PurchaseTicketsSuccess',
+  orderId,
+  seats,
+});
+const refused: Outcome = { type: 'refused', typename: 'TicketsUnavailable', reason: 'SOLD' };
+const timeout: Outcome = { type: 'unknown', error: 'timeout' };
+
+/** Op 0 bought A+B; op 1 was refused; op 2 timed out, then its retry returned order O2 for C; op 3 held D; op 4 stayed unknown. */
+function goodHistory(): Attempt[] {
+  return [
+    attempt(0, 'purchase-many', ['A', 'B'], ok('O0', ['A', 'B'])),
+    attempt(1, 'purchase', ['A'], refused),
+    attempt(2, 'purchase', ['C'], timeout),
+    attempt(2, 'purchase', ['C'], ok('O2', ['C']), { attempt: 2, instance: 1 }),
+    attempt(3, 'hold', ['D'], { type: 'ok', typename: 'HoldSeatsSuccess', holdId: 'H3', seats: ['D'] }),
+    attempt(4, 'purchase', ['E'], timeout),
+  ];
+}
+
+function goodSnapshot(): Snapshot {
+  return {
+    readAt: T0 + 60_000,
+    orders: [
+      { id: 'O0', key: 'k0', status: 'CONFIRMED', seats: ['A', 'B'] },
+      { id: 'O2', key: 'k2', status: 'CONFIRMED', seats: ['C'] },
+    ],
+    holds: [
+      { id: 'H3', key: 'k3', status: 'EXPIRED', seats: ['D'], orderId: null, expiresAt: T0 + 3000, endedAt: T0 + 3200 },
+    ],
+  };
+}
+
+const failing = (attempts: Attempt[], snapshot: Snapshot, windows: Array<{ start: number; end: number }> = []) =>
+  checkHistory(operationsOf(attempts), snapshot, windows)
+    .filter((v) => !v.pass)
+    .map((v) => v.rule);
+
+describe('the drill checker', () => {
+  it('passes a history the database agrees with, and counts unknowns resolved by a retry and left unknown', () => {
+    const verdicts = checkHistory(operationsOf(goodHistory()), goodSnapshot(), []);
+    expect(verdicts.filter((v) => !v.pass)).toEqual([]);
+    expect(unknownsOf(operationsOf(goodHistory()), goodSnapshot())).toEqual({
+      met: 2,
+      resolved: 1,
+      stayed: 1,
+      stayedAndMade: 0,
+    });
+  });
+
+  it('fails "acknowledged success" when an acknowledged order is lost, or has other seats', () => {
+    const lost = goodSnapshot();
+    lost.orders = lost.orders.filter((o) => o.id !== 'O2');
+    expect(failing(goodHistory(), lost)).toEqual([expect.stringMatching(/^acknowledged success/)]);
+    const shrunk = goodSnapshot();
+    shrunk.orders[0] = { id: 'O0', key: 'k0', status: 'CONFIRMED', seats: ['A'] };
+    expect(failing(goodHistory(), shrunk)).toEqual([expect.stringMatching(/^acknowledged success/)]);
+  });
+
+  it('fails "no ticket in two live orders" on a double-sold seat', () => {
+    const history = [...goodHistory(), attempt(5, 'purchase', ['A'], ok('O5', ['A']))];
+    const snapshot = goodSnapshot();
+    snapshot.orders.push({ id: 'O5', key: 'k5', status: 'CONFIRMED', seats: ['A'] });
+    expect(failing(history, snapshot)).toEqual([expect.stringMatching(/^no ticket in two live orders/)]);
+  });
+
+  it('fails "acknowledged refusal" when a refused operation (after a lost first attempt) made an order', () => {
+    const history = [
+      ...goodHistory(),
+      attempt(6, 'purchase', ['F'], timeout),
+      attempt(6, 'purchase', ['F'], refused, { attempt: 2 }),
+    ];
+    const snapshot = goodSnapshot();
+    snapshot.orders.push({ id: 'O6', key: 'k6', status: 'CONFIRMED', seats: ['F'] });
+    expect(failing(history, snapshot)).toEqual([expect.stringMatching(/^acknowledged refusal/)]);
+  });
+
+  it('fails on an order no operation asked for', () => {
+    const snapshot = goodSnapshot();
+    snapshot.orders.push({ id: 'O9', key: 'nobody', status: 'CONFIRMED', seats: ['G'] });
+    expect(failing(goodHistory(), snapshot)).toEqual([expect.stringMatching(/no order nobody asked for$/)]);
+  });
+
+  it('fails "holds expire on time" on a hold ended 2 s late, unless it expired during a Redis or Postgres fault', () => {
+    const late = goodSnapshot();
+    const hold = late.holds[0];
+    if (!hold) throw new Error('no hold');
+    hold.endedAt = hold.expiresAt + 2000;
+    expect(failing(goodHistory(), late)).toEqual([expect.stringMatching(/^holds expire on time/)]);
+    expect(failing(goodHistory(), late, [{ start: T0 + 2500, end: T0 + 3500 }])).toEqual([]);
+    hold.status = 'ACTIVE';
+    hold.endedAt = null;
+    expect(failing(goodHistory(), late)).toEqual([expect.stringMatching(/^holds expire on time/)]);
+  });
+});
+
+describe('the drill timeline and seat-map comparison', () => {
+  it('measures the pre-fault rate and the time until throughput is back to 90 %', () => {
+    const attempts: Attempt[] = [];
+    // 10 answers per 100 ms for 3 s, nothing from 3.0 s to 4.0 s (the fault), 10 per 100 ms again from 4.5 s.
+    for (let ms = 0; ms < 8000; ms += 10) {
+      if (ms >= 3000 && ms < 4500) continue;
+      attempts.push({ ...attempt(ms, 'purchase', ['A'], refused), invoke: T0 + ms, complete: T0 + ms });
+    }
+    const bins = binsOf(attempts, T0, T0 + 8000);
+    const figures = faultFigures(bins, T0, { start: T0 + 3000, end: T0 + 4000 });
+    expect(figures.before).toBe(100);
+    expect(figures.during).toBe(0);
+    expect(figures.recoveryMs).toBe(500);
+  });
+
+  it('tells a seat map that missed a change from one that has it, ignoring changes in the last second', () => {
+    const truth = new Map([
+      ['A', { status: 'SOLD', version: 5, changedAt: 1000 }],
+      ['B', { status: 'HELD', version: 7, changedAt: 5000 }],
+    ]);
+    const map = new Map([
+      ['A', { status: 'AVAILABLE', version: 2 }],
+      ['B', { status: 'AVAILABLE', version: 3 }],
+    ]);
+    expect(differences(map, truth)).toEqual(['A', 'B']);
+    expect(differences(map, truth, 4500)).toEqual(['A']);
+    map.set('A', { status: 'SOLD', version: 5 });
+    expect(differences(map, truth, 4500)).toEqual([]);
+  });
+});

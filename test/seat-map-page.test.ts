@@ -1,0 +1,166 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { tokenFor } from './helpers/app.js';
+import { launchBrowser } from './helpers/browser.js';
+import { createEventWithTickets } from './helpers/events.js';
+import { integrationTest } from './helpers/fixtures.js';
+import { HOLD } from './helpers/holds.js';
+import { expectSaleInvariants } from './helpers/invariants.js';
+import { purchaseMany } from './helpers/sales.js';
+import { alertText, freezableLiveFeed, lookOf, openSeatMap, seat, signInAsDemo } from './helpers/seat-map-page.js';
+
+const it = integrationTest();
+const FRONT = { name: 'Front', rows: ['A', 'B'], seatsPerRow: 8, priceCents: 5000 };
+const BROWSER_TEST_MS = 120_000;
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+it(
+  'a buyer holds and checks out a seat on one instance, and a watcher on the other sees it sold within a second',
+  async ({ pair, database }) => {
+    const [first, second] = pair;
+    const event = await createEventWithTickets(first, { seats: 16, sections: [FRONT] });
+    const target = event.ticketGlobalIds[3] as string;
+    const watcher = await openSeatMap(browser, second, event.eventGlobalId);
+    const buyer = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const contacted = new Set<string>();
+    buyer.on('request', (request) => contacted.add(new URL(request.url()).host));
+    buyer.on('websocket', (socket) => contacted.add(new URL(socket.url()).host));
+    await openSeatMap(browser, first, event.eventGlobalId, buyer);
+    const customerId = await signInAsDemo(buyer);
+
+    await seat(buyer, target).click();
+    expect(await seat(buyer, target).getAttribute('aria-selected')).toBe('true');
+    await buyer.getByRole('button', { name: 'Hold 1 seat' }).click();
+    await expect.poll(() => buyer.locator('.countdown-value').textContent()).toMatch(/^\d+:\d\d$/);
+    await watcher.waitForSelector(`.seat.held[data-id="${target}"]`, { timeout: 1000 });
+    expect(await lookOf(buyer, target)).toBe('mine-held');
+
+    await buyer.getByRole('button', { name: 'Check out' }).click();
+    await buyer.getByRole('status').filter({ hasText: 'Bought!' }).waitFor();
+    const boughtAt = performance.now();
+    await watcher.waitForSelector(`.seat.sold[data-id="${target}"]`, { timeout: 1000 });
+    expect(performance.now() - boughtAt).toBeLessThan(1000);
+    expect(await lookOf(buyer, target)).toBe('mine-sold');
+    await expect.poll(() => watcher.locator('.counts').textContent()).toContain('1 sold');
+
+    const [owner] = await database.sql<{ customer_id: string }[]>`
+      select o.customer_id from orders o join order_tickets ot on ot.order_id = o.id
+      where ot.ticket_id = ${event.ticketIds[3] as string} and ot.released_at is null`;
+    expect(owner?.customer_id).toBe(customerId);
+    expect((await expectSaleInvariants(first.app.services.db)).soldTickets).toBe(1);
+    // No CDN, no font, no beacon: the page reached nothing but its own server.
+    expect([...contacted]).toEqual([new URL(await first.listen()).host]);
+    await Promise.all([buyer.close(), watcher.close()]);
+  },
+  BROWSER_TEST_MS,
+);
+
+it(
+  'seats the server refuses (held or sold by others meanwhile) show why, and leave the selection',
+  async ({ api }) => {
+    const event = await createEventWithTickets(api, { seats: 16, sections: [FRONT] });
+    const [held, sold, free] = event.ticketGlobalIds as [string, string, string];
+    const buyer = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const feed = await freezableLiveFeed(buyer);
+    await openSeatMap(browser, api, event.eventGlobalId, buyer);
+    await signInAsDemo(buyer);
+
+    // The page has not heard yet (its live messages are held back) that two seats went to others.
+    feed.freeze();
+    const rival = await tokenFor('rival');
+    const rivalHold = await api.gql<{ holdSeats: { __typename: string } }>(
+      HOLD,
+      { ticketIds: [held] },
+      { token: rival },
+    );
+    expect(rivalHold.data?.holdSeats.__typename).toBe('HoldSeatsSuccess');
+    expect((await purchaseMany(api, 'rival-2', [sold])).__typename).toBe('PurchaseTicketsSuccess');
+    for (const id of [held, sold, free]) await seat(buyer, id).click();
+    await buyer.getByRole('button', { name: 'Hold 3 seats' }).click();
+
+    const text = await alertText(buyer);
+    expect(text).toContain('Front, row A, seat 1 is held by another buyer');
+    expect(text).toContain('Front, row A, seat 2 has just been sold');
+    expect(text).toContain('Nothing was held');
+    expect(await lookOf(buyer, free)).toBe('selected');
+    expect(await lookOf(buyer, held)).toBe('available');
+
+    // The held-back messages arrive: the map catches up.
+    feed.thaw();
+    await buyer.waitForSelector(`.seat.held[data-id="${held}"]`, { timeout: 2000 });
+    await buyer.waitForSelector(`.seat.sold[data-id="${sold}"]`, { timeout: 2000 });
+    // A seat that shows as sold says so when chosen, and is not selected.
+    await seat(buyer, sold).click({ force: true });
+    await expect
+      .poll(() => buyer.locator('.notice.info').textContent())
+      .toContain('Front, row A, seat 2 has just been sold');
+    expect(await seat(buyer, sold).getAttribute('aria-disabled')).toBe('true');
+    await expectSaleInvariants(api.app.services.db);
+    await buyer.close();
+  },
+  BROWSER_TEST_MS,
+);
+
+it(
+  'works from the keyboard: Tab into the map, arrows between seats and rows, Enter and Space choose, Enter holds',
+  async ({ api }) => {
+    const event = await createEventWithTickets(api, { seats: 16, sections: [FRONT] });
+    const page = await openSeatMap(browser, api, event.eventGlobalId);
+    await signInAsDemo(page);
+    const focused = () =>
+      page.evaluate(() => ({
+        label: document.activeElement?.getAttribute('aria-label') ?? '',
+        text: document.activeElement?.textContent ?? '',
+        visible: document.activeElement?.matches(':focus-visible') ?? false,
+        seat: document.activeElement?.classList.contains('seat') ?? false,
+      }));
+
+    for (let presses = 0; !(await focused()).seat; presses++) {
+      expect(presses, 'Tab never reached the seat map').toBeLessThan(30);
+      await page.keyboard.press('Tab');
+    }
+    expect(await focused()).toMatchObject({
+      label: expect.stringMatching(/^Front, row A, seat 1, .*: available$/),
+      visible: true,
+    });
+    const moves: Array<[string, string]> = [
+      ['ArrowRight', 'row A, seat 2'],
+      ['ArrowRight', 'row A, seat 3'],
+      ['ArrowDown', 'row B, seat 3'],
+      ['End', 'row B, seat 8'],
+      ['Home', 'row B, seat 1'],
+      ['ArrowUp', 'row A, seat 1'],
+    ];
+    for (const [key, where] of moves) {
+      await page.keyboard.press(key);
+      expect((await focused()).label, `after ${key}`).toContain(where);
+    }
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    expect(await lookOf(page, event.ticketGlobalIds[0] as string)).toBe('selected');
+    expect(await lookOf(page, event.ticketGlobalIds[1] as string)).toBe('selected');
+    expect((await focused()).label).toContain('row A, seat 2, 50.00: selected');
+
+    for (let presses = 0; !(await focused()).text.startsWith('Hold 2 seats'); presses++) {
+      expect(presses, 'Tab never reached the hold button').toBeLessThan(40);
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    await page.locator('.countdown-value').waitFor();
+    expect(await lookOf(page, event.ticketGlobalIds[0] as string)).toBe('mine-held');
+    await page.getByRole('button', { name: 'Release seats' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`.seat.available[data-id="${event.ticketGlobalIds[0]}"]`, { timeout: 2000 });
+    await expectSaleInvariants(api.app.services.db);
+    await page.close();
+  },
+  BROWSER_TEST_MS,
+);
