@@ -119,11 +119,18 @@ export interface ContenderResult {
     perSale: number | null;
   } | null;
   /**
-   * `commands` counts every client of the Redis server (INFO commandstats). `lockedSeats`: the sale's
+   * `commands` counts every client of the Redis server, or of every master (INFO commandstats). `lockedSeats`: the sale's
    * seats with a ticket-lock key under this contender's own prefix, i.e. sold (or held) through the
    * Redis lock; null for the floor.
    */
-  redis: { commands: Record<string, number>; total: number; perAttempt: number; lockedSeats: number | null };
+  redis: {
+    commands: Record<string, number>;
+    total: number;
+    perAttempt: number;
+    /** The Redis servers' CPU time per attempt (every master of a cluster), in µs; absent in older reports. */
+    cpuMicrosPerAttempt?: number;
+    lockedSeats: number | null;
+  };
   invariants: InvariantResult[] | null;
   /** The `live` scenario's subscribers; null otherwise. */
   live: LiveResult | null;

@@ -1,4 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/infra/redis-client.js';
+import type { OwnRedisCluster } from '../test/helpers/redis-cluster.js';
+import type { OwnRedis } from '../test/helpers/redis-server.js';
 import { API_SCRIPT, FLOOR_SCRIPT } from './compile.js';
 import type { DatabaseCounters, LoadDatabase, SeededSale } from './database.js';
 import { type Contender, contenderServer, type LoadOptions } from './options.js';
@@ -27,7 +29,11 @@ export interface ContenderRun {
   contender: Contender;
   /** This contender's own Redis key prefix. */
   prefix: string;
-  redis: Redis | null;
+  redis: RedisConnection | null;
+  /** The Redis Cluster of the run's own (`redis-lock-cluster` only). */
+  cluster: OwnRedisCluster | null;
+  /** The redis-server of the run's own, when it is compared with a cluster (`--redis cluster`). */
+  ownRedis: OwnRedis | null;
   /** Null for the floor, which has no database. */
   database: LoadDatabase | null;
   /** The servers' way to the database when the plan counts statements (SalePlan.countStatements). */
@@ -53,6 +59,8 @@ export function newRun(ctx: RunContext, contender: Contender): ContenderRun {
     contender,
     prefix: `flux-load:${ctx.runId}:${contender}:`,
     redis: null,
+    cluster: null,
+    ownRedis: null,
     database: null,
     statements: null,
     sale: empty,
@@ -77,12 +85,19 @@ export async function cleanUp(run: ContenderRun): Promise<void> {
     run.redis.disconnect();
     run.redis = null;
   }
+  await run.cluster?.stop();
+  run.cluster = null;
+  await run.ownRedis?.stop();
+  run.ownRedis = null;
 }
 
 /** The compiled server a contender runs (compile.ts), and its environment. */
 export function serverSpec(run: ContenderRun): ServerSpec {
   const { options, plan, jwtSecret, runId } = run.ctx;
-  const common = { NODE_ENV: 'production', CORS_ORIGINS: '*', REDIS_URL, REDIS_KEY_PREFIX: run.prefix };
+  const redis: Record<string, string> = run.cluster
+    ? { REDIS_CLUSTER_NODES: run.cluster.nodesEnv }
+    : { REDIS_URL: run.ownRedis?.url ?? REDIS_URL };
+  const common = { NODE_ENV: 'production', CORS_ORIGINS: '*', ...redis, REDIS_KEY_PREFIX: run.prefix };
   const cpuProfDir = options.cpuProf ? `${options.outDir}/profiles/${runId}-${run.contender}` : undefined;
   if (!run.database || run.contender === 'floor') {
     return { script: FLOOR_SCRIPT, env: { ...common, ...plan.serverEnv }, cpuProfDir };

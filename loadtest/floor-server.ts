@@ -21,7 +21,7 @@ declare module 'ioredis' {
 const port = Number(process.env.PORT ?? 4100);
 const host = process.env.HOST ?? '127.0.0.1';
 const prefix = process.env.REDIS_KEY_PREFIX ?? 'flux-floor:';
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'flux-order:floor', {
+const redis = createRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, 'flux-order:floor', {
   commandTimeoutMs: 2000,
   onError: (error) => console.error('redis', error),
 });

@@ -13,18 +13,29 @@ export const PRODUCT_VARIANTS = {
 } as const satisfies Record<string, { strategy: PurchaseStrategyName; env: Record<string, string> }>;
 export type ProductVariant = keyof typeof PRODUCT_VARIANTS;
 
-/** The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box. */
-export type Contender = PurchaseStrategyName | ProductVariant | 'floor';
+/** The product on a Redis Cluster (`--redis cluster`): three masters and three replicas on loopback. */
+export const ON_CLUSTER = 'redis-lock-cluster';
 
-/** The `PURCHASE_STRATEGY` a contender's servers run, and the environment it adds. */
+/**
+ * The `floor` server is bare yoga plus one Redis SET NX: the ceiling of this stack on this box.
+ * `redis-lock-cluster` is the product (`redis-lock`) on a Redis Cluster of the run's own.
+ */
+export type Contender = PurchaseStrategyName | ProductVariant | 'floor' | typeof ON_CLUSTER;
+
+/**
+ * The `PURCHASE_STRATEGY` a contender's servers run, and the environment it adds (the cluster's
+ * nodes are added by the run, which starts the cluster).
+ */
 export function contenderServer(contender: Exclude<Contender, 'floor'>): {
   strategy: PurchaseStrategyName;
   env: Record<string, string>;
 } {
+  if (contender === ON_CLUSTER) return { strategy: 'redis-lock', env: {} };
   return contender in PRODUCT_VARIANTS
     ? PRODUCT_VARIANTS[contender as ProductVariant]
     : { strategy: contender as PurchaseStrategyName, env: {} };
 }
+
 /** How load is offered: a fixed arrival rate (open loop) or N clients that wait for answers (closed loop). */
 export type LoadShape = { kind: 'open'; rate: number } | { kind: 'closed'; connections: number };
 
@@ -37,6 +48,11 @@ export interface LoadOptions {
   /** The scenario's own options as it read them, defaults filled in (e.g. seats, group). */
   settings: Readonly<Record<string, number>>;
   contenders: Contender[];
+  /**
+   * `cluster` (`--redis cluster`): the product on a Redis Cluster of its own, and in `compare` beside
+   * it on one redis-server of its own, so neither counts another client's commands or CPU.
+   */
+  redis: 'node' | 'cluster';
   shape: LoadShape;
   durationMs: number;
   instances: number;
@@ -65,6 +81,7 @@ const COMMON_OPTIONS = {
   scenario: { type: 'string' },
   strategy: { type: 'string' },
   strategies: { type: 'string' },
+  redis: { type: 'string' },
   rate: { type: 'string' },
   connections: { type: 'string' },
   duration: { type: 'string' },
@@ -107,6 +124,7 @@ export const USAGE = [
   column('--scenario NAME', `for compare and live: ${SCENARIOS.map((s) => s.name).join('|')} (default hot-seat)`),
   column('--strategy NAME', `${PURCHASE_STRATEGIES.join('|')}|floor (default redis-lock)`),
   column('--strategies a,b,…', 'for compare (default floor and all four strategies)'),
+  column('--redis node|cluster', 'cluster: redis-lock on a Redis Cluster of its own (compare: beside one node)'),
   column('', `also: ${Object.keys(PRODUCT_VARIANTS).join('|')} (redis-lock with GROUP_COMMIT=false)`),
   column('--rate N', 'open loop: N attempts/s whatever the latency (default 2000)'),
   column('--connections N', 'closed loop: N clients, each sends when answered'),
@@ -131,10 +149,31 @@ export const USAGE = [
 ].join('\n');
 
 function contender(name: string): Contender {
-  if (name === 'floor' || name in PRODUCT_VARIANTS || (PURCHASE_STRATEGIES as readonly string[]).includes(name))
+  if (
+    name === 'floor' ||
+    name === ON_CLUSTER ||
+    name in PRODUCT_VARIANTS ||
+    (PURCHASE_STRATEGIES as readonly string[]).includes(name)
+  )
     return name as Contender;
-  const known = [...PURCHASE_STRATEGIES, ...Object.keys(PRODUCT_VARIANTS)].join(', ');
+  const known = [...PURCHASE_STRATEGIES, ...Object.keys(PRODUCT_VARIANTS), ON_CLUSTER].join(', ');
   throw new Error(`unknown strategy "${name}" (expected ${known} or floor)`);
+}
+
+/**
+ * `--redis cluster`: `compare` runs the product on one Redis node and on a cluster, side by side; a
+ * single scenario runs it on the cluster. Any other value but `node` (the default) is refused.
+ */
+function contendersFor(command: string, strategies: string | undefined, strategy: string | undefined, redis = 'node') {
+  if (redis !== 'node' && redis !== 'cluster') throw new Error(`--redis: "${redis}" is not node or cluster`);
+  if (redis === 'cluster') {
+    if (strategies !== undefined || (strategy !== undefined && strategy !== 'redis-lock'))
+      throw new Error('--redis cluster: runs redis-lock only (on one node and on the cluster)');
+    return command === 'compare' ? ['redis-lock', ON_CLUSTER].map(contender) : [contender(ON_CLUSTER)];
+  }
+  return command === 'compare'
+    ? (strategies?.split(',').map((s) => contender(s.trim())) ?? ['floor' as const, ...PURCHASE_STRATEGIES])
+    : [contender(strategy ?? 'redis-lock')];
 }
 
 /** The scenario's own options as given; an option of another scenario is an error naming who takes it. */
@@ -171,10 +210,7 @@ export function parseLoadOptions(argv: string[]): Invocation {
     v.connections !== undefined
       ? { kind: 'closed', connections: positiveInt('connections', v.connections, 1) }
       : { kind: 'open', rate: positiveInt('rate', v.rate, 2000) };
-  const contenders =
-    command === 'compare'
-      ? (v.strategies?.split(',').map((s) => contender(s.trim())) ?? ['floor', ...PURCHASE_STRATEGIES])
-      : [contender(v.strategy ?? 'redis-lock')];
+  const contenders = contendersFor(command, v.strategies, v.strategy, v.redis);
   if (command === 'live' && contenders.includes('floor'))
     throw new Error('live: the floor server has no subscriptions');
   const { runsOn } = plan;
@@ -192,6 +228,7 @@ export function parseLoadOptions(argv: string[]): Invocation {
     scenario: scenario.name,
     settings: plan.settings,
     contenders,
+    redis: v.redis === 'cluster' ? 'cluster' : 'node',
     shape,
     durationMs: parseDuration(v.duration ?? '60s'),
     instances: positiveInt('instances', v.instances, 1),

@@ -80,7 +80,7 @@ export function markdown(report: Report, scenario: Scenario): string {
     const pg = r.pg ? `${r.pg.perAttempt} / ${r.pg.perSale ?? '–'}` : '–';
     const gen = `${r.load.generator.cpuPercent}%`;
     const cpu = `${r.cpu.api} / ${r.cpu.postgres} / ${r.cpu.redis} / ${r.cpu.generator} / ${r.cpu.other}`;
-    return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${pg} | ${r.redis.perAttempt} | ${gen} | ${cpu} | ${invariants} |`;
+    return `| ${r.contender} | ${r.attemptsPerSecond} | ${ratio} | ${r.load.wins} | ${byReason(r.load.rejects)} | ${byReason(r.load.errors)}${r.load.dropped ? `, dropped ${r.load.dropped}` : ''} | ${pg} | ${redisCost(r)} | ${gen} | ${cpu} | ${invariants} |`;
   });
   const liveRows = report.results.some((r) => r.live)
     ? [
@@ -103,7 +103,7 @@ export function markdown(report: Report, scenario: Scenario): string {
     '',
     `Machine: ${machineLine(report.machine)}. Generator, servers, Postgres and Redis share it.`,
     '',
-    '| strategy | attempts/s | × floor | wins | rejections | errors | PG xacts per attempt / per sale | Redis cmds per attempt | generator CPU | CPU % api / pg / redis / gen / other | invariants |',
+    '| strategy | attempts/s | × floor | wins | rejections | errors | PG xacts per attempt / per sale | Redis cmds / CPU µs per attempt | generator CPU | CPU % api / pg / redis / gen / other | invariants |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     ...latencyRows(report),
@@ -150,7 +150,7 @@ export function summaryLines(report: Report, scenario?: Pick<Scenario, 'consoleL
     const { fromSchedule, fromSend } = r.load.latency;
     const seats = r.sale.group ? ` (${r.sale.sold}/${r.sale.seats} seats)` : '';
     return [
-      `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}${seats}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${r.redis.perAttempt}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`,
+      `${r.contender.padEnd(15)} ${String(r.attemptsPerSecond).padStart(6)} att/s  wins ${r.load.wins}${seats}  rejects ${sum(r.load.rejects)}  errors ${sum(r.load.errors)}  pg/attempt ${r.pg?.perAttempt ?? '–'}  redis/attempt ${redisCost(r)}  gen CPU ${r.load.generator.cpuPercent}%  box CPU api/pg/redis/gen/other ${r.cpu.api}/${r.cpu.postgres}/${r.cpu.redis}/${r.cpu.generator}/${r.cpu.other}%`,
       `${''.padEnd(15)} latency p50/p99 ms   from schedule   from actual send`,
       `${''.padEnd(15)}   rejections         ${p50p99(fromSchedule.rejects).padEnd(15)} ${p50p99(fromSend.rejects)}`,
       `${''.padEnd(15)}   wins               ${p50p99(fromSchedule.wins).padEnd(15)} ${p50p99(fromSend.wins)}`,
@@ -158,4 +158,10 @@ export function summaryLines(report: Report, scenario?: Pick<Scenario, 'consoleL
       ...(scenario?.consoleLines?.(r) ?? []).map((line) => `${''.padEnd(15)} ${line}`),
     ];
   });
+}
+
+/** Redis commands per attempt, and the Redis servers' CPU µs per attempt where the report has it. */
+function redisCost(r: ContenderResult): string {
+  const cpu = r.redis.cpuMicrosPerAttempt;
+  return cpu === undefined ? String(r.redis.perAttempt) : `${r.redis.perAttempt} / ${cpu}`;
 }

@@ -1,3 +1,5 @@
+import { startOwnRedisCluster } from '../test/helpers/redis-cluster.js';
+import { startOwnRedis } from '../test/helpers/redis-server.js';
 import type { ContenderResult } from './contender-result.js';
 import {
   type ContenderRun,
@@ -14,12 +16,12 @@ import { type LoadResult, runLoad } from './generator.js';
 import { openClients } from './http-client.js';
 import { checkInvariants, type InvariantResult } from './invariants.js';
 import { type LiveResult, type Subscribers, startSubscribers } from './live.js';
-import type { Contender } from './options.js';
+import { type Contender, ON_CLUSTER } from './options.js';
 import { startServers, stopServers } from './processes.js';
 import { formatTick } from './progress.js';
-import { commandCounts, commandDelta, lockedSeats } from './redis-stats.js';
+import { commandCounts, commandDelta, cpuDelta, lockedSeats, serverCount } from './redis-stats.js';
 import type { SaleRun } from './scenarios/scenario.js';
-import { connectRedis, sleep } from './services.js';
+import { connectCluster, connectRedis, sleep } from './services.js';
 import { startStatementCounter } from './statement-counter.js';
 import { warmUp } from './warm-up.js';
 
@@ -30,6 +32,8 @@ interface Loaded {
   saleRun: SaleRun;
   subscribers: Subscribers | null;
   redisCommands: Record<string, number>;
+  /** CPU seconds of the Redis servers (every master of a cluster) during the load. */
+  redisCpuSeconds: number;
   lockedSeats: number | null;
 }
 
@@ -69,7 +73,13 @@ export async function runContender(ctx: RunContext, contender: Contender): Promi
  */
 async function prepareDatabase(run: ContenderRun): Promise<void> {
   const { options, plan, runId } = run.ctx;
-  run.redis = await connectRedis();
+  if (run.contender === ON_CLUSTER) {
+    run.cluster = await startOwnRedisCluster();
+    run.redis = await connectCluster(run.cluster);
+  } else if (options.redis === 'cluster') {
+    run.ownRedis = await startOwnRedis();
+    run.redis = await connectRedis(run.ownRedis.url);
+  } else run.redis = await connectRedis();
   // One warm-up group for the calibration instance and one per measured instance.
   const warmUpSeats = (options.instances + 1) * plan.seatsPerPurchase;
   if (run.contender === 'floor') {
@@ -176,9 +186,11 @@ async function offerLoad(run: ContenderRun): Promise<Loaded> {
     await clients.close();
   }
   await saleRun.end?.();
-  const redisCommands = commandDelta(redisBefore, await commandCounts(redis));
+  const redisAfter = await commandCounts(redis);
+  const redisCommands = commandDelta(redisBefore, redisAfter, serverCount(redis));
+  const redisCpuSeconds = cpuDelta(redisBefore, redisAfter);
   const seatsLocked = database ? await lockedSeats(redis, run.prefix, run.sale.eventId, run.sale.ticketIds) : null;
-  return { load, cpu, saleRun, subscribers, redisCommands, lockedSeats: seatsLocked };
+  return { load, cpu, saleRun, subscribers, redisCommands, redisCpuSeconds, lockedSeats: seatsLocked };
 }
 
 /**
@@ -248,7 +260,7 @@ async function checkSaleInvariants(
 /** Phase 7: everything measured for this contender, as the report shows it. */
 function contenderResult(
   run: ContenderRun,
-  { load, cpu, saleRun, redisCommands, lockedSeats }: Loaded,
+  { load, cpu, saleRun, redisCommands, redisCpuSeconds, lockedSeats }: Loaded,
   { live, pg }: Awaited<ReturnType<typeof drain>>,
   { invariants, sold, orders }: Awaited<ReturnType<typeof checkSaleInvariants>>,
 ): ContenderResult {
@@ -273,6 +285,7 @@ function contenderResult(
       commands: redisCommands,
       total: redisTotal,
       perAttempt: round(redisTotal / Math.max(1, load.completed), 3),
+      cpuMicrosPerAttempt: round((redisCpuSeconds * 1e6) / Math.max(1, load.completed), 1),
       lockedSeats,
     },
     invariants,

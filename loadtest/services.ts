@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import postgres from 'postgres';
+import type { OwnRedisCluster } from '../test/helpers/redis-cluster.js';
 
 /** Where the load test finds Postgres (an admin connection) and Redis; loopback only. */
 export const PG_ADMIN_URL = process.env.LOADTEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -27,15 +28,25 @@ export function adminSql(): postgres.Sql {
 }
 
 /** A Redis connection for counters and clean-up; fails fast when Redis is down. */
-export async function connectRedis(): Promise<Redis> {
-  assertLoopback(REDIS_URL);
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+export async function connectRedis(url = REDIS_URL): Promise<Redis> {
+  assertLoopback(url);
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`Redis is not reachable at ${REDIS_URL}: ${String(error)}`);
+    throw new Error(`Redis is not reachable at ${url}: ${String(error)}`);
   }
+  return redis;
+}
+
+/** A cluster connection for counters and clean-up, once it knows every master. */
+export async function connectCluster(cluster: OwnRedisCluster): Promise<Cluster> {
+  const redis = new Cluster(
+    cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+    { lazyConnect: true },
+  );
+  await redis.connect();
   return redis;
 }
 

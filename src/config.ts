@@ -26,6 +26,12 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   PGLITE_DATA_DIR: optionalString,
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_CLUSTER_NODES: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be host:port[,host:port…]')
+      .optional(),
+  ),
   REDIS_KEY_PREFIX: z.string().default('flux:'),
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
@@ -94,8 +100,10 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   pgliteDataDir: string | undefined;
-  /** Absent means the in-process lock and pub/sub. */
+  /** Absent (and no cluster) means the in-process lock and pub/sub. */
   redisUrl: string | undefined;
+  /** A Redis Cluster's seed nodes (any of its nodes; the rest are discovered); set instead of `redisUrl`. */
+  redisClusterNodes: RedisNodeAddress[] | undefined;
   redisKeyPrefix: string;
   jwtSecret: string;
   lockTtlMs: number;
@@ -147,6 +155,20 @@ export interface Config {
   corsOrigins: '*' | string[];
 }
 
+/** One node of a Redis Cluster. */
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
+
+/** `host:port,host:port` (already checked for shape) as addresses. */
+function clusterNodes(list: string | undefined): RedisNodeAddress[] | undefined {
+  return list?.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
+}
+
 /** Raised when the environment is invalid; `problems` names every one of them at once. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -165,10 +187,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
   const nodeEnv = parsed.success ? parsed.data.NODE_ENV : env.NODE_ENV;
+  const hasRedisUrl = Boolean(env.REDIS_URL?.trim());
+  const hasCluster = Boolean(env.REDIS_CLUSTER_NODES?.trim());
+  if (hasRedisUrl && hasCluster) problems.push('REDIS_CLUSTER_NODES: set it or REDIS_URL, not both');
   if (nodeEnv === 'production') {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const) {
+      if (name === 'REDIS_URL' && hasCluster) continue;
       if (!env[name]?.trim()) {
-        problems.push(`${name}: required when NODE_ENV=production (no embedded fallback)`);
+        const or = name === 'REDIS_URL' ? ' (or REDIS_CLUSTER_NODES)' : '';
+        problems.push(`${name}: required${or} when NODE_ENV=production (no embedded fallback)`);
       }
     }
     if (!env.CORS_ORIGINS?.trim()) {
@@ -185,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePoolSize: data.DATABASE_POOL_SIZE,
     pgliteDataDir: data.PGLITE_DATA_DIR,
     redisUrl: data.REDIS_URL,
+    redisClusterNodes: clusterNodes(data.REDIS_CLUSTER_NODES),
     redisKeyPrefix: data.REDIS_KEY_PREFIX,
     jwtSecret: data.JWT_SECRET ?? DEV_JWT_SECRET,
     lockTtlMs: data.LOCK_TTL_MS,

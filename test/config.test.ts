@@ -63,4 +63,30 @@ describe('configuration', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://tickets.example/path' })).toThrow(/CORS_ORIGINS/);
     expect(() => loadConfig({ CORS_ORIGINS: 'tickets.example' })).toThrow(/CORS_ORIGINS/);
   });
+
+  it('takes a Redis Cluster as its seed nodes, in production too, and refuses it beside REDIS_URL', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db:5432/flux',
+      REDIS_CLUSTER_NODES: 'cache-a:7000,10.0.0.2:7001',
+      JWT_SECRET: 'x'.repeat(40),
+    });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisClusterNodes).toEqual([
+      { host: 'cache-a', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(loadConfig({}).redisClusterNodes).toBeUndefined();
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }).join()).toContain('not both');
+    expect(problems({ REDIS_CLUSTER_NODES: 'redis://b:7000' }).join()).toContain('REDIS_CLUSTER_NODES');
+    expect(problems({ REDIS_CLUSTER_NODES: 'b' }).join()).toContain('host:port');
+  });
 });

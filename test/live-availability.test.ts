@@ -129,7 +129,8 @@ describe('live availability across instances', () => {
     // Instance by i % 2, event by (i >> 1) % 2: each instance watches both events.
     const watchers = clients.map((client, i) => subscribeWs(client, events[(i >> 1) % 2]?.eventGlobalId as string));
     for (const w of watchers) await w.until((m) => m.length >= 1);
-    const channels = () => redis.pubsub('CHANNELS', `${a.redisPrefix}availability:*`) as Promise<string[]>;
+    // Event channels are `<prefix>{ev:<eventId>}:availability` (availabilityChannel).
+    const channels = () => redis.pubsub('CHANNELS', `${a.redisPrefix}{ev:*}:availability`) as Promise<string[]>;
     expect((await channels()).sort()).toHaveLength(2);
     expect(a.app.services.availability.stats()).toEqual({ events: 2, subscribers: 50 });
     expect(b.app.services.availability.stats()).toEqual({ events: 2, subscribers: 50 });

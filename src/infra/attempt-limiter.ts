@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { attemptsKeyPrefix } from './redis-keys.js';
+import type { RedisConnection } from './redis-client.js';
+import { attemptsKey, attemptsKeyPrefix } from './redis-keys.js';
 
 /** How many purchase attempts per customer per window. */
 export interface AttemptBudget {
@@ -21,7 +21,7 @@ export interface AttemptLimiter {
  */
 export function createAttemptLimiter(
   budget: AttemptBudget,
-  store: { redis: Redis; keyPrefix: string } | undefined,
+  store: { redis: RedisConnection; keyPrefix: string } | undefined,
 ): AttemptLimiter | undefined {
   if (budget.points === 0) return undefined;
   const options = { points: budget.points, duration: budget.windowSeconds };
@@ -31,7 +31,7 @@ export function createAttemptLimiter(
   return {
     async take(customerId) {
       try {
-        await limiter.consume(customerId);
+        await limiter.consume(attemptsKey(customerId));
         return 0;
       } catch (error) {
         if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);

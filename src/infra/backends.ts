@@ -5,7 +5,7 @@ import { plainMessage } from '../logger.js';
 import { type AttemptLimiter, createAttemptLimiter } from './attempt-limiter.js';
 import { createMemorySeatIndex } from './memory-seat-index.js';
 import { createMemoryTicketLock } from './memory-ticket-lock.js';
-import { closeRedis, createRedis } from './redis-client.js';
+import { closeRedis, createRedis, type RedisTarget } from './redis-client.js';
 import { createRedisSeatIndex } from './redis-seat-index.js';
 import { createRedisTicketLock } from './redis-ticket-lock.js';
 import type { SeatIndex } from './seat-index.js';
@@ -78,16 +78,17 @@ export async function createBackends(
     let attempts: AttemptLimiter | undefined;
     let pingRedis: (() => Promise<unknown>) | undefined;
     const budget = { points: config.purchaseRateLimit, windowSeconds: config.purchaseRateWindowSeconds };
-    if (config.redisUrl) {
+    const redisTarget = redisTargetOf(config);
+    if (redisTarget) {
       // Named after the key prefix, so CLIENT LIST shows which deployment holds a connection.
       const name = (role: string) => `${config.redisKeyPrefix}${role}`;
       const options = {
         commandTimeoutMs: config.dependencyTimeoutMs,
         onError: (error: unknown) => failure('redis connection error', error),
       };
-      const redis = createRedis(config.redisUrl, name('commands'), options);
-      const publisher = createRedis(config.redisUrl, name('publisher'), options);
-      const subscriber = createRedis(config.redisUrl, name('subscriber'), options);
+      const redis = createRedis(redisTarget, name('commands'), options);
+      const publisher = createRedis(redisTarget, name('publisher'), options);
+      const subscriber = createRedis(redisTarget, name('subscriber'), options, 'subscriber');
       closers.unshift(
         () => closeRedis(redis),
         () => closeRedis(publisher),
@@ -121,13 +122,19 @@ export async function createBackends(
       bus,
       attempts,
       startupMs,
-      embedded: { database: !config.databaseUrl, redis: !config.redisUrl },
+      embedded: { database: !config.databaseUrl, redis: !redisTarget },
       close: () => closeAll(closers),
     };
   } catch (error) {
     await closeAll(closers);
     throw error;
   }
+}
+
+/** The Redis the config names: a cluster, one server, or none (embedded). */
+function redisTargetOf(config: Config): RedisTarget | undefined {
+  if (config.redisClusterNodes) return { clusterNodes: config.redisClusterNodes };
+  return config.redisUrl ? { url: config.redisUrl } : undefined;
 }
 
 /** `check`'s answer, its error's message, or `timed out` after `ms`. */

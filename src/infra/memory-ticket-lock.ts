@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { TicketKey } from '../catalog/ticket-key.js';
-import { type AcquireResult, heldMark, type LockTimings, refusalOf, soldMark, type TicketLock } from './ticket-lock.js';
+import {
+  type AcquireResult,
+  acquireEach,
+  heldMark,
+  type LockTimings,
+  refusalOf,
+  soldMark,
+  type TicketLock,
+} from './ticket-lock.js';
 
 interface Entry {
   value: string;
@@ -34,16 +42,18 @@ export function createMemoryTicketLock(
   }, 60_000);
   sweep.unref();
 
-  return {
-    async acquire(seat): Promise<AcquireResult> {
-      const ticketId = seatName(seat);
-      const current = live(ticketId);
-      if (current) return { acquired: false, ...refusalOf(current.value) };
-      // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
-      const token = randomUUID();
-      entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
-      return { acquired: true, lease: { ...seat, token } };
-    },
+  const acquire = async (seat: TicketKey): Promise<AcquireResult> => {
+    const ticketId = seatName(seat);
+    const current = live(ticketId);
+    if (current) return { acquired: false, ...refusalOf(current.value) };
+    // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
+    const token = randomUUID();
+    entries.set(ticketId, { value: token, expiresAt: now() + timings.lockTtlMs });
+    return { acquired: true, lease: { ...seat, token } };
+  };
+  const lock: TicketLock = {
+    acquire,
+    acquireAll: (seats) => acquireEach({ acquire, release: (lease) => lock.release(lease) }, seats),
     async release(lease) {
       const name = seatName(lease);
       if (live(name)?.value !== lease.token) return false;
@@ -79,4 +89,5 @@ export function createMemoryTicketLock(
       entries.clear();
     },
   };
+  return lock;
 }

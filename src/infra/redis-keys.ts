@@ -54,17 +54,36 @@ export function indexKey(prefix: string, eventId: string, key: keyof typeof INDE
   return `${eventTag(prefix, eventId)}${INDEX_KEYS[key]}${row === undefined ? '' : `:${row}`}`;
 }
 
-/** Where the attempt budget keeps its counters (rate-limiter-flexible appends `:<customerId>`). */
+/**
+ * Where the attempt budget keeps its counters: rate-limiter-flexible appends `:` and
+ * {@link attemptsKey}, giving `<prefix>attempts:{cu:<customerId>}`.
+ */
 export function attemptsKeyPrefix(prefix: string): string {
   return `${prefix}attempts`;
 }
 
-/** The channel that tells every instance an event's sale window or limit changed. */
-export function saleSettingsChannel(prefix: string): string {
-  return `${prefix}sale-settings`;
+/**
+ * The customer's part of its budget's key: the hash tag names the customer, so on a cluster each
+ * customer's budget lives in one slot and the customers spread.
+ */
+export function attemptsKey(customerId: string): string {
+  return `{cu:${customerId}}`;
 }
 
-/** The channel of one event's committed ticket changes. */
+/**
+ * The channel that carries sale-settings changes of every event (a window or limit changed). Its
+ * hash tag puts it on one shard of a cluster: every instance listens to it, and it carries a message
+ * per organizer edit, not per sale.
+ */
+export function saleSettingsChannel(prefix: string): string {
+  return `${prefix}{sale-settings}`;
+}
+
+/**
+ * The channel of one event's committed ticket changes. Its hash tag is the event's, as for the
+ * event's other keys, so on a cluster (sharded pub/sub) an event's messages go to the shard that
+ * already holds the event: `<prefix>{ev:<eventId>}:availability`.
+ */
 export function availabilityChannel(prefix: string, eventId: string): string {
-  return `${prefix}availability:${eventId}`;
+  return `${eventTag(prefix, eventId)}availability`;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import { indexRows } from '../catalog/best-seats.js';
+import type { RedisConnection } from './redis-client.js';
 import { eventTag, type INDEX_KEYS, indexKey } from './redis-keys.js';
 import type { PickResult, SeatIndex } from './seat-index.js';
 import { PICK_SEATS_LUA } from './seat-index-lua.js';
@@ -21,7 +22,7 @@ const CHUNK = 5000;
  * ({@link PICK_SEATS_LUA}); a rebuild writes the whole index in one MULTI, the sentinel (`ix:meta`)
  * last, so a pick sees either no index (and waits) or a whole one.
  */
-export function createRedisSeatIndex(redis: Redis, prefix: string, lockTtlMs: number): SeatIndex {
+export function createRedisSeatIndex(redis: RedisConnection, prefix: string, lockTtlMs: number): SeatIndex {
   redis.defineCommand('fluxPickSeats', { numberOfKeys: 1, lua: PICK_SEATS_LUA });
   return {
     async pick(request): Promise<PickResult> {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { TicketKey } from '../catalog/ticket-key.js';
+import { lockBySlot } from './lock-by-slot.js';
+import type { RedisConnection } from './redis-client.js';
 import { eventTag, namedLeaseKey, seatKey } from './redis-keys.js';
 import { RELEASE_SEAT_LUA, REOPEN_SEAT_LUA } from './seat-index-lua.js';
 import {
@@ -18,6 +20,7 @@ declare module 'ioredis' {
     fluxReleaseSeat(key: string, token: string, base: string, ticketId: string): Result<number, Context>;
     fluxReopenSeat(key: string, base: string, ticketId: string): Result<number, Context>;
     fluxCompareAndSet(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
+    fluxLockAll(...keysThenTokenAndTtl: Array<string | number>): Result<string[], Context>;
   }
 }
 
@@ -27,6 +30,30 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0`;
+
+/**
+ * Takes every key with the token, or none: returns each key's value before, '' for a free key. A key
+ * that holds anything refuses the whole set. All keys must share a slot on a cluster (the seats of
+ * one event do: they share its hash tag).
+ */
+const LOCK_ALL = `
+local previous = {}
+local refused = false
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if value then
+    previous[i] = value
+    refused = true
+  else
+    previous[i] = ''
+  end
+end
+if not refused then
+  for _, key in ipairs(KEYS) do
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+  end
+end
+return previous`;
 
 /**
  * The key of a seat's lock, in its event's hash tag (see redis-keys.ts); a named lease (empty event)
@@ -42,21 +69,29 @@ export function ticketLockKey(prefix: string, seat: TicketKey): string {
  * `SET … NX … GET` needs Redis 6.2 or later. Releasing and reopening a seat also count it free in
  * the event's free-seat index (redis-seat-index.ts), in the same script.
  */
-export function createRedisTicketLock(redis: Redis, prefix: string, timings: LockTimings): TicketLock {
+export function createRedisTicketLock(redis: RedisConnection, prefix: string, timings: LockTimings): TicketLock {
   redis.defineCommand('fluxReleaseSeat', { numberOfKeys: 1, lua: RELEASE_SEAT_LUA });
   redis.defineCommand('fluxReopenSeat', { numberOfKeys: 1, lua: REOPEN_SEAT_LUA });
   redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+  redis.defineCommand('fluxLockAll', { lua: LOCK_ALL });
   const key = (seat: TicketKey) => ticketLockKey(prefix, seat);
   const base = (seat: TicketKey) => (seat.eventId === '' ? '' : eventTag(prefix, seat.eventId));
 
-  return {
-    async acquire(seat): Promise<AcquireResult> {
-      // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
-      const token = randomUUID();
-      const previous = await redis.set(key(seat), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
-      if (previous === null) return { acquired: true, lease: { ...seat, token } };
-      return { acquired: false, ...refusalOf(previous) };
-    },
+  const acquire = async (seat: TicketKey): Promise<AcquireResult> => {
+    // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.
+    const token = randomUUID();
+    const previous = await redis.set(key(seat), token, 'PX', timings.lockTtlMs, 'NX', 'GET');
+    if (previous === null) return { acquired: true, lease: { ...seat, token } };
+    return { acquired: false, ...refusalOf(previous) };
+  };
+  const lock: TicketLock = {
+    acquire,
+    acquireAll: (seats) =>
+      lockBySlot(seats, key, {
+        single: acquire,
+        together: (keys, token) => redis.fluxLockAll(keys.length, ...keys, token, timings.lockTtlMs),
+        release: (lease) => lock.release(lease),
+      }),
     async release(lease: Lease) {
       return (await redis.fluxReleaseSeat(key(lease), lease.token, base(lease), lease.ticketId)) === 1;
     },
@@ -82,4 +117,5 @@ export function createRedisTicketLock(redis: Redis, prefix: string, timings: Loc
       // The connection belongs to the caller.
     },
   };
+  return lock;
 }

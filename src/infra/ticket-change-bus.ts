@@ -1,7 +1,8 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { TicketStatus } from '../db/schema.js';
+import type { RedisConnection } from './redis-client.js';
 import { availabilityChannel, saleSettingsChannel } from './redis-keys.js';
 
 /**
@@ -63,22 +64,72 @@ function fromWire(eventId: string, message: unknown, listener: ChangeListener): 
 export { availabilityChannel, saleSettingsChannel } from './redis-keys.js';
 
 /**
+ * The commands the bus sends, in one of two dialects: classic pub/sub on one server
+ * (`PUBLISH`/`SUBSCRIBE`, any Redis from 6.2), sharded pub/sub on a cluster (`SPUBLISH`/`SSUBSCRIBE`,
+ * Redis 7). Classic pub/sub on a cluster would copy every message to every node over the cluster
+ * bus, so each node would carry every event's traffic; a sharded message stays on the shard that owns
+ * its channel's slot, where only the instances watching that event hear it.
+ */
+interface PubSubDialect {
+  publish(channel: string, message: string): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  onMessage(listener: (channel: string, message: string) => void): void;
+}
+
+function dialectOf(connections: { publisher: RedisConnection; subscriber: RedisConnection }): PubSubDialect {
+  const { publisher, subscriber } = connections;
+  if (publisher instanceof Cluster) {
+    return {
+      publish: (channel, message) => publisher.spublish(channel, message),
+      subscribe: (channel) => subscriber.ssubscribe(channel),
+      unsubscribe: (channel) => subscriber.sunsubscribe(channel),
+      onMessage: (listener) => subscriber.on('smessage', listener),
+    };
+  }
+  return {
+    publish: (channel, message) => publisher.publish(channel, message),
+    subscribe: (channel) => subscriber.subscribe(channel),
+    unsubscribe: (channel) => subscriber.unsubscribe(channel),
+    onMessage: (listener) => subscriber.on('message', listener),
+  };
+}
+
+/**
+ * The event target of `@graphql-yoga/redis-event-target` (one Redis subscription per channel with a
+ * listener, JSON messages), spoken in the connection's dialect: the library only calls `publish`,
+ * `subscribe`, `unsubscribe` and `on('message')`, which the adapters below map onto the dialect.
+ */
+function eventTarget(dialect: PubSubDialect, onError: (error: unknown) => void) {
+  const publishClient = {
+    publish: (channel: string, message: string) => dialect.publish(channel, message).catch(onError),
+  };
+  const subscribeClient = {
+    subscribe: (channel: string) => dialect.subscribe(channel).catch(onError),
+    unsubscribe: (channel: string) => dialect.unsubscribe(channel).catch(onError),
+    on: (_event: 'message', listener: (channel: string, message: string) => void) => dialect.onMessage(listener),
+  };
+  return createRedisEventTarget({
+    publishClient: publishClient as unknown as Redis,
+    subscribeClient: subscribeClient as unknown as Redis,
+  });
+}
+
+/**
  * The bus over Redis pub/sub: `@graphql-yoga/redis-event-target` on separate publisher and
- * subscriber connections. It subscribes a channel on its first listener and unsubscribes on its last.
+ * subscriber connections, classic on one server and sharded on a cluster ({@link PubSubDialect}). It
+ * subscribes a channel on its first listener and unsubscribes on its last.
  */
 export function createRedisTicketChangeBus(
-  connections: { publisher: Redis; subscriber: Redis },
+  connections: { publisher: RedisConnection; subscriber: RedisConnection },
   prefix: string,
   onError: (error: unknown) => void,
 ): TicketChangeBus {
-  const target = createRedisEventTarget({
-    publishClient: connections.publisher,
-    subscribeClient: connections.subscriber,
-  });
+  const dialect = dialectOf(connections);
+  const target = eventTarget(dialect, onError);
   return {
     publish(eventId, changes) {
-      const channel = availabilityChannel(prefix, eventId);
-      connections.publisher.publish(channel, toWire(changes)).catch(onError);
+      dialect.publish(availabilityChannel(prefix, eventId), toWire(changes)).catch(onError);
     },
     async listen(eventId, listener) {
       const channel = availabilityChannel(prefix, eventId);
@@ -86,17 +137,17 @@ export function createRedisTicketChangeBus(
       target.addEventListener(channel, callback);
       // The event target does not await its SUBSCRIBE; subscribing again (a no-op for Redis) gives a
       // reply that arrives only once the channel is live.
-      await connections.subscriber.subscribe(channel);
+      await dialect.subscribe(channel);
       return () => target.removeEventListener(channel, callback);
     },
     publishSaleChanged(eventId) {
-      connections.publisher.publish(saleSettingsChannel(prefix), JSON.stringify(eventId)).catch(onError);
+      dialect.publish(saleSettingsChannel(prefix), JSON.stringify(eventId)).catch(onError);
     },
     async onSaleChanged(listener) {
       const channel = saleSettingsChannel(prefix);
       const callback: Listener = (event) => listener((event as CustomEvent<string>).detail);
       target.addEventListener(channel, callback);
-      await connections.subscriber.subscribe(channel);
+      await dialect.subscribe(channel);
       return () => target.removeEventListener(channel, callback);
     },
   };

@@ -27,6 +27,12 @@ export type Refusal = { reason: LockRefusal; holder?: string | undefined };
 
 export type AcquireResult = { acquired: true; lease: Lease } | ({ acquired: false } & Refusal);
 
+/** A seat that refused its lock, and why. */
+export type SeatRefusal = { ticketId: string } & Refusal;
+
+/** Several seats at once: every lease, or none held and every seat that refused. */
+export type AcquireAllResult = { acquired: true; leases: Lease[] } | { acquired: false; refused: SeatRefusal[] };
+
 /**
  * The per-ticket lock that turns losers away before they cost a database query.
  *
@@ -37,6 +43,12 @@ export type AcquireResult = { acquired: true; lease: Lease } | ({ acquired: fals
 export interface TicketLock {
   /** One round trip: take the lock, or learn whether it is held or the ticket is marked sold. */
   acquire(seat: TicketKey): Promise<AcquireResult>;
+  /**
+   * All or nothing: takes every seat's lock (`seats` distinct, in the caller's fixed order), or
+   * keeps none and names every seat that refused. On a Redis error, whatever was taken is released
+   * and the error is thrown.
+   */
+  acquireAll(seats: readonly TicketKey[]): Promise<AcquireAllResult>;
   /**
    * Compare-and-delete: frees the lock only if this lease still owns it. The seat counts as free
    * again in the event's free-seat index, if the index had it as taken.
@@ -94,4 +106,36 @@ export function refusalOf(value: string): Refusal {
 export interface LockTimings {
   lockTtlMs: number;
   soldMarkTtlMs: number;
+}
+
+/**
+ * {@link TicketLock.acquireAll} over single-seat `acquire`s sent together: every lock, or none kept
+ * (the ones taken are released; a failed release is left to the lock TTL).
+ */
+export async function acquireEach(
+  lock: Pick<TicketLock, 'acquire' | 'release'>,
+  seats: readonly TicketKey[],
+): Promise<AcquireAllResult> {
+  const attempts = await Promise.allSettled(seats.map((seat) => lock.acquire(seat)));
+  const leases: Lease[] = [];
+  const refused: SeatRefusal[] = [];
+  let failure: { reason: unknown } | undefined;
+  attempts.forEach((settled, i) => {
+    if (settled.status === 'rejected') failure ??= settled;
+    else if (settled.value.acquired) leases.push(settled.value.lease);
+    else
+      refused.push({
+        ticketId: (seats[i] as TicketKey).ticketId,
+        reason: settled.value.reason,
+        holder: settled.value.holder,
+      });
+  });
+  if (failure || refused.length > 0) await releaseQuietly(lock, leases);
+  if (failure) throw failure.reason;
+  return refused.length > 0 ? { acquired: false, refused } : { acquired: true, leases };
+}
+
+/** Releases leases, ignoring Redis errors: a lock that stays is freed by its TTL. */
+export async function releaseQuietly(lock: Pick<TicketLock, 'release'>, leases: readonly Lease[]): Promise<void> {
+  await Promise.all(leases.map((lease) => lock.release(lease).catch(() => false)));
 }

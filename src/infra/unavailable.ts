@@ -12,9 +12,13 @@ const POSTGRES_CONNECTION_CODES = new Set([
 /** SQLSTATE classes of a lost or refused server: 08 connection exception, 57P operator intervention. */
 const POSTGRES_UNAVAILABLE_STATE = /^(08|57P0|53300)/;
 
-/** ioredis' messages for a command that could not reach the server. */
+/**
+ * ioredis' messages for a command that could not reach the server. On a cluster, a command that kept
+ * failing through a failover (timed out, then redirected again) ends as `Too many Cluster
+ * redirections. Last error: …`, a new Error with no cause.
+ */
 const REDIS_MESSAGES =
-  /^(Connection is closed\.|Command timed out|Stream isn't writeable|Reached the max retries per request limit)/;
+  /^(Connection is closed\.|Command timed out|Stream isn't writeable|Reached the max retries per request limit|Too many Cluster redirections)/;
 
 /**
  * The dependency `error` (or anything in its cause chain) says is down or unreachable: a refused or

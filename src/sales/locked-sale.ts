@@ -95,40 +95,27 @@ export interface LeaseDeps {
 }
 
 /**
- * Takes every seat's lock in sorted order, in one pipelined batch. Nobody waits for a lock, so
- * overlapping buyers cannot deadlock. When any seat is refused, the locks taken are released and the
- * refusal names every seat that was unavailable; no database query is made.
+ * Takes every seat's lock, all or nothing ({@link TicketLock.acquireAll}): in sorted order, one round
+ * trip per Redis node. Nobody waits for a lock, so overlapping buyers cannot deadlock. When any seat is
+ * refused, no lock is kept and the refusal names every seat that was unavailable; no database query
+ * is made.
  *
  * @throws TicketsUnavailableError
  */
 export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
   const started = performance.now();
-  const attempts = await Promise.allSettled(
-    request.ticketIds.map((ticketId) => deps.lock.acquire({ eventId: request.eventId, ticketId })),
+  const taken = await deps.lock.acquireAll(
+    request.ticketIds.map((ticketId) => ({ eventId: request.eventId, ticketId })),
   );
   deps.lockTaken?.((performance.now() - started) / 1000);
-  const leases: Lease[] = [];
-  const refused: UnavailableTicket[] = [];
-  let failure: { reason: unknown } | undefined;
-  attempts.forEach((settled, i) => {
-    if (settled.status === 'rejected') failure ??= settled;
-    else if (settled.value.acquired) leases.push(settled.value.lease);
-    else {
-      const ticketId = request.ticketIds[i] as string;
-      const { reason, holder } = settled.value;
-      refused.push({ ticketId, eventId: request.eventId, reason, holder });
-    }
-  });
-  // Redis failed for some seat (a timeout): free the locks the others got, rather than leave them to the TTL.
-  if (failure) {
-    await releaseAll(deps, leases);
-    throw failure.reason;
-  }
-  if (refused.length > 0) {
-    await releaseAll(deps, leases);
-    throw new TicketsUnavailableError(refused);
-  }
-  return leases;
+  if (taken.acquired) return taken.leases;
+  const refused: UnavailableTicket[] = taken.refused.map(({ ticketId, reason, holder }) => ({
+    ticketId,
+    eventId: request.eventId,
+    reason,
+    holder,
+  }));
+  throw new TicketsUnavailableError(refused);
 }
 
 /** Frees every lease that still owns its lock. */

@@ -89,7 +89,8 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   if (options.kind === 'real') {
     if (!options.databaseUrl) throw new Error('startTestApp: real backend needs databaseUrl');
     env.DATABASE_URL = options.databaseUrl;
-    env.REDIS_URL = options.env?.REDIS_URL ?? TEST_REDIS_URL;
+    // A test on its own cluster names it with REDIS_CLUSTER_NODES instead (test/helpers/redis-cluster.ts).
+    if (!options.env?.REDIS_CLUSTER_NODES) env.REDIS_URL = options.env?.REDIS_URL ?? TEST_REDIS_URL;
     env.DATABASE_POOL_SIZE = '10';
   }
   const app = await createApp({ config: loadConfig(env), logger: silentLogger, hooks: options.hooks });

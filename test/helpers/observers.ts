@@ -3,13 +3,23 @@ import type { TestApp } from './app.js';
 
 /**
  * Watches `testApp`'s ticket lock until the test ends, and returns what it has been asked for: every
- * key passed to `acquire` since, in order (ticket ids, and idempotency keys). Unlike looking at Redis
- * afterwards, this also sees a lock that was taken and released again.
+ * key passed to `acquire` or `acquireAll` since, in order (ticket ids, and idempotency keys). Unlike
+ * looking at Redis afterwards, this also sees a lock that was taken and released again.
  */
 export function lockRequests(testApp: TestApp): () => string[] {
   const acquire = vi.spyOn(testApp.app.backends.lock, 'acquire');
-  onTestFinished(() => acquire.mockRestore());
-  return () => acquire.mock.calls.map(([seat]) => seat.ticketId);
+  const acquireAll = vi.spyOn(testApp.app.backends.lock, 'acquireAll');
+  onTestFinished(() => {
+    acquire.mockRestore();
+    acquireAll.mockRestore();
+  });
+  return () => {
+    const calls = [
+      ...acquire.mock.calls.map(([seat], i) => ({ keys: [seat], order: acquire.mock.invocationCallOrder[i] ?? 0 })),
+      ...acquireAll.mock.calls.map(([keys], i) => ({ keys, order: acquireAll.mock.invocationCallOrder[i] ?? 0 })),
+    ];
+    return calls.sort((a, b) => a.order - b.order).flatMap((call) => call.keys.map((seat) => seat.ticketId));
+  };
 }
 
 /**
