@@ -70,6 +70,7 @@ describe('configuration', () => {
       DATABASE_URL: 'postgres://u@db:5432/flux',
       REDIS_CLUSTER_NODES: 'cache-a:7000,10.0.0.2:7001',
       JWT_SECRET: 'x'.repeat(40),
+      CORS_ORIGINS: '*',
     });
     expect(config.redisUrl).toBeUndefined();
     expect(config.redisClusterNodes).toEqual([
