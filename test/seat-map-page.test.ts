@@ -155,7 +155,8 @@ it(
     }
     await page.keyboard.press('Enter');
     await page.locator('.countdown-value').waitFor();
-    expect(await lookOf(page, event.ticketGlobalIds[0] as string)).toBe('mine-held');
+    // The seat turns held when its live message arrives, just after the hold's answer.
+    await expect.poll(() => lookOf(page, event.ticketGlobalIds[0] as string), { timeout: 2000 }).toBe('mine-held');
     await page.getByRole('button', { name: 'Release seats' }).focus();
     await page.keyboard.press('Enter');
     await page.waitForSelector(`.seat.available[data-id="${event.ticketGlobalIds[0]}"]`, { timeout: 2000 });
