@@ -18,6 +18,7 @@ const UNIT = [
   'test/shared-execution.test.ts',
   'test/subscriber-stream.test.ts',
   'test/token-verifier.test.ts',
+  'test/unavailable.test.ts',
   'test/web-operations.test.ts',
 ];
 
