@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/free-port.js';
 import { sleep } from './services.js';
 
 /** The repository root: servers run from here, so the migrations folder resolves as in production. */
@@ -29,19 +29,6 @@ export interface ServerSpec {
   cpuProfDir?: string;
   /** The port to listen on (a restarted instance takes its old one); default: a free one. */
   port?: number;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel picks; we release it for the child to take). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
