@@ -109,6 +109,62 @@ it(
 );
 
 it(
+  "the buyer's own hold, purchase and release show at once, before their live messages; the messages then apply by version",
+  async ({ api }) => {
+    const event = await createEventWithTickets(api, { seats: 16, sections: [FRONT] });
+    const [first, second, third] = event.ticketGlobalIds as [string, string, string];
+    const buyer = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const feed = await freezableLiveFeed(buyer);
+    await openSeatMap(browser, api, event.eventGlobalId, buyer);
+    await signInAsDemo(buyer);
+    const counts = () => buyer.locator('.counts').textContent();
+    const sent = (id: string, status: string) => () =>
+      feed.waitingSeats().some((state) => state.id === id && state.status === status);
+
+    // No live message reaches the page now: only the mutations' answers can change the map.
+    feed.freeze();
+    await seat(buyer, first).click();
+    await buyer.getByRole('button', { name: 'Hold 1 seat' }).click();
+    await buyer.waitForSelector(`.seat.mine-held[data-id="${first}"]`, { timeout: 2000 });
+    await buyer.getByRole('button', { name: 'Check out' }).click();
+    await buyer.waitForSelector(`.seat.mine-sold[data-id="${first}"]`, { timeout: 2000 });
+    // The counts still come only from messages: none has arrived.
+    expect(await counts()).toContain('0 sold');
+    await expect.poll(sent(first, 'SOLD'), { timeout: 2000 }).toBe(true);
+    feed.thaw();
+    await expect.poll(counts, { timeout: 2000 }).toContain('1 sold');
+    expect(await lookOf(buyer, first)).toBe('mine-sold');
+
+    // A message older than the answer the page applied is ignored: the seat was released after it. The
+    // release's own message is lost, so only the stale one about the seat arrives.
+    feed.freeze();
+    await seat(buyer, second).click();
+    await buyer.getByRole('button', { name: 'Hold 1 seat' }).click();
+    await buyer.waitForSelector(`.seat.mine-held[data-id="${second}"]`, { timeout: 2000 });
+    await expect.poll(sent(second, 'HELD'), { timeout: 2000 }).toBe(true);
+    await buyer.getByRole('button', { name: 'Release seats' }).click();
+    await buyer.waitForSelector(`.seat.available[data-id="${second}"]`, { timeout: 2000 });
+    await expect.poll(sent(second, 'AVAILABLE'), { timeout: 2000 }).toBe(true);
+    feed.thaw((seats) => seats.some((state) => state.id === second && state.status === 'AVAILABLE'));
+    // A newer message still wins. Messages arrive in order, so once the third seat shows held, the
+    // held-back one (the second seat HELD) has been applied before it.
+    const rival = await tokenFor('rival');
+    const rivalHold = await api.gql<{ holdSeats: { __typename: string } }>(
+      HOLD,
+      { ticketIds: [third] },
+      { token: rival },
+    );
+    expect(rivalHold.data?.holdSeats.__typename).toBe('HoldSeatsSuccess');
+    await buyer.waitForSelector(`.seat.held[data-id="${third}"]`, { timeout: 2000 });
+    expect(await lookOf(buyer, second)).toBe('available');
+    expect(await lookOf(buyer, first)).toBe('mine-sold');
+    await expectSaleInvariants(api.app.services.db);
+    await buyer.close();
+  },
+  BROWSER_TEST_MS,
+);
+
+it(
   'works from the keyboard: Tab into the map, arrows between seats and rows, Enter and Space choose, Enter holds',
   async ({ api }) => {
     const event = await createEventWithTickets(api, { seats: 16, sections: [FRONT] });
@@ -155,7 +211,7 @@ it(
     }
     await page.keyboard.press('Enter');
     await page.locator('.countdown-value').waitFor();
-    // The seat turns held when its live message arrives, just after the hold's answer.
+    // The hold's answer turns the seat held for this buyer (its live message, when it comes, agrees).
     await expect.poll(() => lookOf(page, event.ticketGlobalIds[0] as string), { timeout: 2000 }).toBe('mine-held');
     await page.getByRole('button', { name: 'Release seats' }).focus();
     await page.keyboard.press('Enter');

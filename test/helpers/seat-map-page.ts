@@ -34,18 +34,35 @@ export async function signInAsDemo(page: Page): Promise<string> {
   return (await who.textContent()) ?? '';
 }
 
+/** A seat's state as a live message carries it. */
+export interface LiveSeat {
+  id: string;
+  status: string;
+  version: number;
+}
+
+/** The seats a graphql-ws `next` message of `ticketAvailability` carries (none for any other frame). */
+function seatsOf(message: string | Buffer): LiveSeat[] {
+  const frame = JSON.parse(message.toString()) as {
+    type?: string;
+    payload?: { data?: { ticketAvailability?: { changedTickets?: LiveSeat[] } } };
+  };
+  return frame.type === 'next' ? (frame.payload?.data?.ticketAvailability?.changedTickets ?? []) : [];
+}
+
 /**
  * Lets a test hold back the live messages a page receives, as a network that delays them would: while
- * frozen, the server's messages wait; `thaw` delivers them in order. Call before the page opens.
+ * frozen, the server's messages wait; `thaw` delivers them in order (less those `lose` picks, as a lost
+ * message would be), and `waitingSeats` tells what the waiting ones say. Call before the page opens.
  */
 export async function freezableLiveFeed(page: Page) {
   let frozen = false;
-  const waiting: Array<() => void> = [];
+  const waiting: Array<{ deliver: () => void; seats: LiveSeat[] }> = [];
   await page.routeWebSocket(/\/graphql$/, (socket: WebSocketRoute) => {
     const server = socket.connectToServer();
     socket.onMessage((message) => server.send(message));
     server.onMessage((message) => {
-      if (frozen) waiting.push(() => socket.send(message));
+      if (frozen) waiting.push({ deliver: () => socket.send(message), seats: seatsOf(message) });
       else socket.send(message);
     });
   });
@@ -53,9 +70,13 @@ export async function freezableLiveFeed(page: Page) {
     freeze() {
       frozen = true;
     },
-    thaw() {
+    thaw(lose: (seats: LiveSeat[]) => boolean = () => false) {
       frozen = false;
-      for (const deliver of waiting.splice(0)) deliver();
+      for (const { deliver, seats } of waiting.splice(0)) if (!lose(seats)) deliver();
+    },
+    /** Every seat state in the messages held back now, in the order the server sent them. */
+    waitingSeats(): LiveSeat[] {
+      return waiting.flatMap((message) => message.seats);
     },
   };
 }

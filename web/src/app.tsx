@@ -52,6 +52,8 @@ export function App() {
   const [selected, setSelected] = useState<string[]>([]);
   const [hold, setHold] = useState<ActiveHold | null>(null);
   const [bought, setBought] = useState<string[]>([]);
+  /** The seats of the buyer's last successful mutation, as its answer gave them (the map applies them). */
+  const [confirmed, setConfirmed] = useState<Seat[]>();
   const [notice, setNotice] = useState<Notice | null>(null);
   const [pointed, setPointed] = useState<Seat>();
   const [busy, setBusy] = useState<'hold' | 'checkout' | 'release' | false>(false);
@@ -86,6 +88,7 @@ export function App() {
     history.replaceState(null, '', url);
     setSelected([]);
     setHold(null);
+    setConfirmed(undefined);
     setEvent(undefined);
     setCounts(undefined);
   }, [eventId]);
@@ -172,6 +175,7 @@ export function App() {
       );
       if (result.hold) {
         setHold(holdFrom(result.hold));
+        setConfirmed(result.hold.tickets);
         setSelected([]);
         setNotice({
           kind: 'success',
@@ -201,6 +205,7 @@ export function App() {
       );
       if (result.hold) {
         setHold(holdFrom(result.hold));
+        setConfirmed(result.hold.tickets);
         setSelected([]);
         const names = result.hold.tickets.map((ticket) => seatName(ticket.id)).join('; ');
         setNotice({ kind: 'success', text: `Held the best ${result.hold.tickets.length} for you: ${names}.` });
@@ -227,6 +232,7 @@ export function App() {
       if (result.order) {
         setBought((ids) => [...ids, ...current.ticketIds]);
         setHold(null);
+        setConfirmed(result.order.tickets);
         setNotice({
           kind: 'success',
           text: `Bought! ${result.order.tickets.length} seats for ${price(result.order.totalCents)}. Enjoy the show.`,
@@ -253,6 +259,7 @@ export function App() {
         { token: who.token, retry: true },
       );
       setHold(null);
+      if (result.hold) setConfirmed(result.hold.tickets);
       setNotice(
         result.hold
           ? { kind: 'info', text: 'Released: the seats are back on sale.' }
@@ -304,6 +311,7 @@ export function App() {
               eventId={eventId}
               eventName={shown?.name ?? 'the event'}
               marks={marks}
+              confirmed={confirmed}
               gridRef={grid}
               onActivate={toggle}
               onPoint={setPointed}

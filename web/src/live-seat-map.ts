@@ -28,6 +28,18 @@ export interface SeatMapHandlers {
   onError(error: unknown): void;
 }
 
+/** A watched seat map: stop it, or offer it seats learned another way. */
+export interface SeatMapWatch {
+  /** Stops watching and closes the socket. */
+  stop(): void;
+  /**
+   * Seats as a mutation of this buyer answered them (a hold, a purchase, a release), applied by the same
+   * version rule as pages and messages: a drawn seat newer than the one held changes at once, through
+   * `onChange`; a later message with a higher version still wins, an older or equal one is ignored.
+   */
+  offer(seats: readonly Seat[]): void;
+}
+
 /** How long to wait before subscribing again after the server ended the subscription. */
 const RESUBSCRIBE_MS = 1000;
 
@@ -37,9 +49,10 @@ const RESUBSCRIBE_MS = 1000;
  * map page by page while buffering messages, and apply every seat, from a page or a message, only if
  * its `version` is above the one held. After a reconnect (graphql-ws reconnects and subscribes again
  * by itself) the first message triggers a reload, applied by the same rule, so what a lost message
- * left out comes back. Returns a function that stops watching and closes the socket.
+ * left out comes back. Seats the caller {@link SeatMapWatch.offer | offers} (its own mutations'
+ * answers) go through the same rule, so the buyer sees a confirmed change before its message arrives.
  */
-export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => void {
+export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): SeatMapWatch {
   const started = performance.now();
   const seats = new Map<string, Seat>();
   /** Seats the page has drawn; a message's other seats wait in `seats` for their page. */
@@ -72,6 +85,14 @@ export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => 
     if (known && known.version >= seat.version) return false;
     seats.set(seat.id, seat);
     return true;
+  };
+
+  /** Keeps the newer of `incoming` and hands over, and returns, those the page has drawn. */
+  const apply = (incoming: readonly Seat[]): Seat[] => {
+    // Seats whose page has not come yet wait in `seats`; their page hands them over at their newest.
+    const drawn = incoming.filter(merge).filter((seat) => handedOver.has(seat.id));
+    if (drawn.length > 0) handlers.onChange(drawn);
+    return drawn;
   };
 
   const load = async () => {
@@ -125,16 +146,13 @@ export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => 
   const onMessage = ({ ticketAvailability: message }: LiveData) => {
     const start = performance.now();
     handlers.onCounts(message);
-    const changed = message.changedTickets.filter(merge);
     if (awaitingFirstMessage) {
       awaitingFirstMessage = false;
       handlers.onConnection('live');
       void load();
     }
-    // Seats whose page has not come yet wait in `seats`; their page hands them over at their newest.
-    const drawn = changed.filter((seat) => handedOver.has(seat.id));
+    const drawn = apply(message.changedTickets);
     if (drawn.length > 0) {
-      handlers.onChange(drawn);
       measure('seat-map:update', start, drawn.length);
       measureToNextFrame('seat-map:update-frame', start, drawn.length);
     }
@@ -162,10 +180,15 @@ export function watchSeatMap(eventId: string, handlers: SeatMapHandlers): () => 
   };
   subscribe();
 
-  return () => {
-    stopped = true;
-    unsubscribe();
-    void client.dispose();
+  return {
+    stop: () => {
+      stopped = true;
+      unsubscribe();
+      void client.dispose();
+    },
+    offer: (offered) => {
+      if (!stopped) apply(offered);
+    },
   };
 }
 

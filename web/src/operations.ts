@@ -97,6 +97,10 @@ export interface HoldView {
   totalCents: number;
   tickets: Array<{ id: string }>;
 }
+/** A hold as a mutation answers it: its seats as they stand after the change, to apply as the map's own news. */
+export interface HoldAnswer extends HoldView {
+  tickets: Seat[];
+}
 export interface MeData {
   me: {
     id: string;
@@ -123,7 +127,7 @@ export const HOLD = /* GraphQL */ `
   mutation Hold($ticketIds: [ID!]!, $key: String!) {
     holdSeats(input: { ticketIds: $ticketIds, idempotencyKey: $key }) {
       __typename
-      ... on HoldSeatsSuccess { hold { id expiresInSeconds totalCents tickets { id } } }
+      ... on HoldSeatsSuccess { hold { id expiresInSeconds totalCents tickets { ${SEAT_FIELDS} } } }
       ... on TicketsUnavailable { tickets { ticketId reason } }
       ... on SaleNotOpen { opensAt }
       ... on SaleClosed { closedAt }
@@ -134,14 +138,14 @@ export const HOLD = /* GraphQL */ `
   }
 `;
 export interface HoldData {
-  holdSeats: Failure & { hold?: HoldView };
+  holdSeats: Failure & { hold?: HoldAnswer };
 }
 
 export const BEST = /* GraphQL */ `
   mutation Best($eventId: ID!, $quantity: Int!, $together: Boolean!, $key: String!) {
     holdBestAvailable(input: { eventId: $eventId, quantity: $quantity, together: $together, idempotencyKey: $key }) {
       __typename
-      ... on HoldBestAvailableSuccess { hold { id expiresInSeconds totalCents tickets { id } } }
+      ... on HoldBestAvailableSuccess { hold { id expiresInSeconds totalCents tickets { ${SEAT_FIELDS} } } }
       ... on NotEnoughSeats { requested available }
       ... on SaleNotOpen { opensAt }
       ... on SaleClosed { closedAt }
@@ -152,34 +156,34 @@ export const BEST = /* GraphQL */ `
   }
 `;
 export interface BestData {
-  holdBestAvailable: Failure & { hold?: HoldView };
+  holdBestAvailable: Failure & { hold?: HoldAnswer };
 }
 
 export const CHECKOUT = /* GraphQL */ `
   mutation Checkout($holdId: ID!, $key: String!) {
     checkout(input: { holdId: $holdId, idempotencyKey: $key }) {
       __typename
-      ... on CheckoutSuccess { order { id totalCents tickets { id } } }
+      ... on CheckoutSuccess { order { id totalCents tickets { ${SEAT_FIELDS} } } }
       ... on HoldExpired { expiredAt }
       ... on Error { message }
     }
   }
 `;
 export interface CheckoutData {
-  checkout: Failure & { order?: { id: string; totalCents: number; tickets: Array<{ id: string }> } };
+  checkout: Failure & { order?: { id: string; totalCents: number; tickets: Seat[] } };
 }
 
 export const RELEASE = /* GraphQL */ `
   mutation Release($holdId: ID!) {
     releaseHold(holdId: $holdId) {
       __typename
-      ... on ReleaseHoldSuccess { hold { id status } }
+      ... on ReleaseHoldSuccess { hold { id status tickets { ${SEAT_FIELDS} } } }
       ... on Error { message }
     }
   }
 `;
 export interface ReleaseData {
-  releaseHold: Failure & { hold?: { id: string; status: string } };
+  releaseHold: Failure & { hold?: { id: string; status: string; tickets: Seat[] } };
 }
 
 /** Re-reads a hold's countdown after the page wakes (README: count down from the server's clock). */

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { type SeatMapHandlers, watchSeatMap } from './live-seat-map.js';
+import { type SeatMapHandlers, type SeatMapWatch, watchSeatMap } from './live-seat-map.js';
 import type { Seat } from './operations.js';
 import { type Mark, SeatGrid } from './seat-grid.js';
 
@@ -7,6 +7,11 @@ export interface SeatMapViewProps extends SeatMapHandlers {
   eventId: string;
   eventName: string;
   marks: Map<string, Mark>;
+  /**
+   * Seats as the buyer's last successful mutation answered them: applied by the version rule once the
+   * marks of the same render are in, so they show as the buyer's at once. A new array applies again.
+   */
+  confirmed?: readonly Seat[] | undefined;
   onActivate(seat: Seat): void;
   onPoint(seat: Seat): void;
   /** Receives the grid, so the page can name seats and read their state. */
@@ -21,6 +26,7 @@ export interface SeatMapViewProps extends SeatMapHandlers {
 export function SeatMapView(props: SeatMapViewProps) {
   const container = useRef<HTMLDivElement>(null);
   const latest = useRef(props);
+  const watch = useRef<SeatMapWatch | null>(null);
   latest.current = props;
 
   useEffect(() => {
@@ -34,7 +40,7 @@ export function SeatMapView(props: SeatMapViewProps) {
     root.dataset.state = 'loading';
     /** Time spent building the seats' DOM, over all pages. */
     let drawn = 0;
-    const stop = watchSeatMap(props.eventId, {
+    const live = watchSeatMap(props.eventId, {
       onSeats: (seats, event) => {
         const drawing = performance.now();
         if (grid.all().length === 0) {
@@ -62,8 +68,10 @@ export function SeatMapView(props: SeatMapViewProps) {
       },
       onError: (error) => latest.current.onError(error),
     });
+    watch.current = live;
     return () => {
-      stop();
+      live.stop();
+      watch.current = null;
       grid.destroy();
       props.gridRef.current = null;
     };
@@ -72,6 +80,11 @@ export function SeatMapView(props: SeatMapViewProps) {
   useEffect(() => {
     props.gridRef.current?.setMarks(props.marks);
   }, [props.marks]);
+
+  // After the marks effect (effects run in order): a seat just held turns 'mine-held', never 'held'.
+  useEffect(() => {
+    if (props.confirmed) watch.current?.offer(props.confirmed);
+  }, [props.confirmed]);
 
   return (
     <div class="map-scroll">
