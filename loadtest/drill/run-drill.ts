@@ -31,6 +31,11 @@ export interface ConvergenceCheck {
   wrong: number[];
   /** For each subscriber with seats wrong, why (see explainWrong). */
   notes?: string[];
+  /**
+   * Per subscriber, when it last finished loading its map again after losing its socket in this
+   * fault: ms after the fault's end (negative: before it ended); null if it never had to.
+   */
+  reloadedMs?: Array<number | null>;
   /** Per instance, the blocks of seats its live copy had read again by then (a lost message repaired). */
   resyncBlocks?: Array<number | null>;
 }
@@ -201,9 +206,21 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
         after: fault.start,
       });
       const resyncBlocks = await Promise.all(started.servers.map((server) => resyncBlocksRead(server.url)));
-      checks.push({ after: nemesis, at: checkAt, sinceFaultEndMs: checkAt - fault.end, wrong, notes, resyncBlocks });
+      const reloadedMs = started.maps.map((map) => {
+        const loaded = map.events.filter((e) => e.what === 'loaded' && e.at >= fault.start).at(-1);
+        return loaded ? loaded.at - fault.end : null;
+      });
+      checks.push({
+        after: nemesis,
+        at: checkAt,
+        sinceFaultEndMs: checkAt - fault.end,
+        wrong,
+        notes,
+        reloadedMs,
+        resyncBlocks,
+      });
       say(
-        `  seat maps ${checkAt - fault.end} ms after the fault: ${wrong.join(', ')} seats wrong (blocks read again by each instance's check so far: ${resyncBlocks.join(', ')})`,
+        `  seat maps ${checkAt - fault.end} ms after the fault: ${wrong.join(', ')} seats wrong (maps loaded again ${reloadedMs.map((ms) => (ms === null ? '—' : `${ms} ms`)).join(', ')} after the fault; blocks read again by each instance's check so far: ${resyncBlocks.join(', ')})`,
       );
       for (const note of notes) say(`    ${note}`);
       await sleep(fault.end + options.afterMs - Date.now());
