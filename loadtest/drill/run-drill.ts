@@ -14,7 +14,7 @@ import { type Fault, inject, NEMESES } from './nemesis.js';
 import type { DrillOptions } from './options.js';
 import { type DrillReport, drillSummary, killedHolds, writeDrillReport } from './report.js';
 import { readSeatStates, readSnapshot, sqlInvariants } from './snapshot.js';
-import { differences, explainWrong, LiveSeatMap } from './subscribers.js';
+import { connectionSteps, differences, explainWrong, LiveSeatMap, type SeatState } from './subscribers.js';
 import { binsOf, faultFigures } from './timeline.js';
 
 /** Holds planted on the victim of a kill or stop just before it, two seats each from the venue's far end. */
@@ -27,7 +27,7 @@ export interface ConvergenceCheck {
   /** Epoch ms of the check, and how long after the fault's end. */
   at: number;
   sinceFaultEndMs: number;
-  /** Seats each subscriber had wrong (changes in the last second before the check are not counted). */
+  /** Seats each subscriber had older than the database had them committed a second before the check. */
   wrong: number[];
   /** For each subscriber with seats wrong, why (see explainWrong). */
   notes?: string[];
@@ -36,6 +36,8 @@ export interface ConvergenceCheck {
    * fault: ms after the fault's end (negative: before it ended); null if it never had to.
    */
   reloadedMs?: Array<number | null>;
+  /** Per subscriber, its connection steps since the fault's start (see connectionSteps). */
+  steps?: string[][];
   /** Per instance, the blocks of seats its live copy had read again by then (a lost message repaired). */
   resyncBlocks?: Array<number | null>;
 }
@@ -68,19 +70,16 @@ async function tearDown(started: Started, keep: boolean): Promise<void> {
 }
 
 /**
- * Compares every subscriber's map with the database, counting seats changed before `changedSince`
- * only; explains each wrong map relative to `from` (a fault's end), with its connection steps since
+ * Compares every subscriber's map with `truth` (the tickets as the database had them at some moment)
+ * and explains each wrong map relative to `from` (a fault's end), with its connection steps since
  * `after` (the fault's start).
  */
-async function checkMaps(
-  url: string,
-  eventId: string,
+function checkMaps(
+  truth: ReadonlyMap<string, SeatState & { changedAt: number }>,
   maps: readonly LiveSeatMap[],
-  changedSince?: number,
-  times: { from: number; after: number } = { from: Date.now(), after: 0 },
-): Promise<{ wrong: number[]; notes: string[] }> {
-  const truth = await readSeatStates(url, eventId);
-  const wrong = maps.map((map) => differences(map.seats, truth, changedSince));
+  times: { from: number; after: number },
+): { wrong: number[]; notes: string[] } {
+  const wrong = maps.map((map) => differences(map.seats, truth));
   const notes = wrong.flatMap((ids, i) =>
     ids.length === 0
       ? []
@@ -94,10 +93,10 @@ async function checkMaps(
 /** After the load: polls until every map equals the database, at most `withinMs`. */
 async function finalConvergence(url: string, eventId: string, maps: readonly LiveSeatMap[], withinMs: number) {
   const from = Date.now();
-  let checked = await checkMaps(url, eventId, maps, undefined, { from, after: from });
+  let checked = checkMaps(await readSeatStates(url, eventId), maps, { from, after: from });
   while (checked.wrong.some((n) => n > 0) && Date.now() - from < withinMs) {
     await sleep(100);
-    checked = await checkMaps(url, eventId, maps, undefined, { from, after: from });
+    checked = checkMaps(await readSeatStates(url, eventId), maps, { from, after: from });
   }
   return { ...checked, tookMs: Date.now() - from };
 }
@@ -199,12 +198,15 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       });
       faults.push(fault);
       say(`  ${fault.detail}: ${fault.end - fault.start} ms`);
+      // Every change committed by a second before the check must be in every map by the check. The
+      // database is read at that moment, not filtered afterwards by the changes' own timestamps: a
+      // statement's clock_timestamp() is not its commit, and a transaction the paused instance left
+      // open commits after SIGCONT with timestamps from before the pause.
       const checkAt = fault.end + options.resyncMs + 1000;
+      await sleep(checkAt - 1000 - Date.now());
+      const committed = await readSeatStates(database.url, sale.eventId);
       await sleep(checkAt - Date.now());
-      const { wrong, notes } = await checkMaps(database.url, sale.eventId, started.maps, checkAt - 1000, {
-        from: fault.end,
-        after: fault.start,
-      });
+      const { wrong, notes } = checkMaps(committed, started.maps, { from: fault.end, after: fault.start });
       const resyncBlocks = await Promise.all(started.servers.map((server) => resyncBlocksRead(server.url)));
       const reloadedMs = started.maps.map((map) => {
         const loaded = map.events.filter((e) => e.what === 'loaded' && e.at >= fault.start).at(-1);
@@ -217,12 +219,17 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
         wrong,
         notes,
         reloadedMs,
+        steps: started.maps.map((map) => connectionSteps(map.events, fault.end, fault.start)),
         resyncBlocks,
       });
       say(
         `  seat maps ${checkAt - fault.end} ms after the fault: ${wrong.join(', ')} seats wrong (maps loaded again ${reloadedMs.map((ms) => (ms === null ? '—' : `${ms} ms`)).join(', ')} after the fault; blocks read again by each instance's check so far: ${resyncBlocks.join(', ')})`,
       );
       for (const note of notes) say(`    ${note}`);
+      for (const [i, map] of started.maps.entries()) {
+        const steps = connectionSteps(map.events, fault.end, fault.start);
+        if (steps.length) say(`    subscriber ${i}: ${steps.join(', ')}`);
+      }
       await sleep(fault.end + options.afterMs - Date.now());
     }
     const loadEnd = Date.now();

@@ -170,15 +170,14 @@ export class LiveSeatMap {
   }
 }
 
-/** Seats where `map` disagrees with the database (`truth`), ignoring seats whose last change is in `fresh`. */
-export function differences(
-  map: ReadonlyMap<string, SeatState>,
-  truth: ReadonlyMap<string, SeatState & { changedAt: number }>,
-  changedSince = Number.POSITIVE_INFINITY,
-): string[] {
+/**
+ * Seats where `map` is behind `truth` (the tickets as the database had them at one moment): missing,
+ * at an older version, or at the same version with another status. A map ahead of `truth` (it heard
+ * of a later change) is right.
+ */
+export function differences(map: ReadonlyMap<string, SeatState>, truth: ReadonlyMap<string, SeatState>): string[] {
   const wrong: string[] = [];
   for (const [id, seat] of truth) {
-    if (seat.changedAt >= changedSince) continue;
     const known = map.get(id);
     if (!known || known.version < seat.version || (known.version === seat.version && known.status !== seat.status))
       wrong.push(id);
@@ -189,18 +188,10 @@ export function differences(
 const since = (at: number, from: number) => `${at >= from ? '+' : ''}${((at - from) / 1000).toFixed(1)} s`;
 
 /**
- * Why a map is wrong, in one line, times relative to `from` (a fault's end): its connection's steps
- * since `after` (repeated failed attempts counted, not listed), its last live message, and a few wrong
- * seats with the version it holds against the database's. A map still reloading and a map that
- * missed a message read differently here.
+ * A subscriber's connection steps since `after`, times relative to `from` (a fault's end): lost,
+ * subscribed, loaded, with repeated failed attempts counted rather than listed; empty if none.
  */
-export function explainWrong(
-  map: { seats: ReadonlyMap<string, KnownSeat>; events: readonly ConnectionEvent[]; lastMessageAt: number },
-  truth: ReadonlyMap<string, SeatState & { changedAt: number }>,
-  wrong: readonly string[],
-  from: number,
-  after: number,
-): string {
+export function connectionSteps(events: readonly ConnectionEvent[], from: number, after: number): string[] {
   const steps: string[] = [];
   let failed = 0;
   let lastFailure = '';
@@ -208,7 +199,7 @@ export function explainWrong(
     if (failed > 0) steps.push(`${failed} attempts failed (${lastFailure.slice(0, 40)})`);
     failed = 0;
   };
-  for (const event of map.events) {
+  for (const event of events) {
     if (event.at < after) continue;
     if (event.what === 'attempt failed') {
       failed++;
@@ -219,6 +210,22 @@ export function explainWrong(
     steps.push(`${event.what} ${since(event.at, from)}${event.detail ? ` (${event.detail.slice(0, 40)})` : ''}`);
   }
   flushFailures();
+  return steps;
+}
+
+/**
+ * Why a map is wrong, in one line, times relative to `from` (a fault's end): its connection's steps
+ * since `after`, its last live message, and a few wrong seats with the version it holds against the
+ * database's. A map still reloading and a map that missed a message read differently here.
+ */
+export function explainWrong(
+  map: { seats: ReadonlyMap<string, KnownSeat>; events: readonly ConnectionEvent[]; lastMessageAt: number },
+  truth: ReadonlyMap<string, SeatState & { changedAt: number }>,
+  wrong: readonly string[],
+  from: number,
+  after: number,
+): string {
+  const steps = connectionSteps(map.events, from, after);
   const seats = wrong.slice(0, 3).map((id) => {
     const known = map.seats.get(id);
     const db = truth.get(id);
