@@ -111,7 +111,7 @@ export interface Config {
   purchaseStrategy: PurchaseStrategyName;
   /** How long a hold keeps its seats when its event names no `holdMinutes`. */
   holdTtlMs: number;
-  /** How often each instance looks for expired holds (one instance sweeps at a time). */
+  /** The longest an instance goes without looking for expired holds (it also wakes at the next expiry). */
   holdSweepMs: number;
   /** Purchase attempts one customer may make per window; 0 turns the limit off. */
   purchaseRateLimit: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkHistory, type Snapshot, unknownsOf } from '../loadtest/drill/checker.js';
 import { type Attempt, type Outcome, operationsOf } from '../loadtest/drill/history.js';
-import { differences } from '../loadtest/drill/subscribers.js';
+import { differences, explainWrong } from '../loadtest/drill/subscribers.js';
 import { binsOf, faultFigures } from '../loadtest/drill/timeline.js';
 
 // The drill's checker on hand-made histories: a good one passes every rule, and each kind of bad one
@@ -144,18 +144,39 @@ describe('the drill timeline and seat-map comparison', () => {
     expect(figures.recoveryMs).toBe(500);
   });
 
-  it('tells a seat map that missed a change from one that has it, ignoring changes in the last second', () => {
+  it('tells a seat map behind the database from one that has every change, or a later one', () => {
     const truth = new Map([
       ['A', { status: 'SOLD', version: 5, changedAt: 1000 }],
       ['B', { status: 'HELD', version: 7, changedAt: 5000 }],
+      ['C', { status: 'AVAILABLE', version: 2, changedAt: 500 }],
     ]);
     const map = new Map([
       ['A', { status: 'AVAILABLE', version: 2 }],
       ['B', { status: 'AVAILABLE', version: 3 }],
     ]);
-    expect(differences(map, truth)).toEqual(['A', 'B']);
-    expect(differences(map, truth, 4500)).toEqual(['A']);
+    expect(differences(map, truth)).toEqual(['A', 'B', 'C']);
     map.set('A', { status: 'SOLD', version: 5 });
-    expect(differences(map, truth, 4500)).toEqual([]);
+    map.set('B', { status: 'SOLD', version: 9 });
+    map.set('C', { status: 'AVAILABLE', version: 2 });
+    expect(differences(map, truth)).toEqual([]);
+  });
+
+  it('says why a map is wrong: still reloading after its socket went, or connected throughout', () => {
+    const from = T0 + 10_000;
+    const ticket = Buffer.from('Ticket:ev/5e1f8a2c-0b7d-4e11-9c3a-7d2fa1b2c3d4').toString('base64');
+    const truth = new Map([[ticket, { status: 'SOLD', version: 9, changedAt: from - 4000 }]]);
+    const seats = new Map([[ticket, { status: 'AVAILABLE', version: 3, at: from - 7000, via: 'page' as const }]]);
+    const events = [
+      { at: from - 6000, what: 'lost' as const, detail: 'closed 1006' },
+      { at: from - 5800, what: 'attempt failed' as const, detail: 'connect ECONNREFUSED' },
+      { at: from - 5600, what: 'attempt failed' as const, detail: 'connect ECONNREFUSED' },
+      { at: from + 2600, what: 'subscribed' as const },
+    ];
+    expect(explainWrong({ seats, events, lastMessageAt: from + 5900 }, truth, [ticket], from, from - 6500)).toBe(
+      '1 wrong; lost -6.0 s (closed 1006), 2 attempts failed (connect ECONNREFUSED), subscribed +2.6 s; last message +5.9 s; e.g. seat a1b2c3d4: map v3 AVAILABLE (page -7.0 s), database v9 SOLD changed -4.0 s',
+    );
+    expect(explainWrong({ seats, events: [], lastMessageAt: 0 }, truth, [ticket], from, from - 6500)).toMatch(
+      /^1 wrong; connected throughout; last message none;/,
+    );
   });
 });

@@ -14,7 +14,7 @@ import { type Fault, inject, NEMESES } from './nemesis.js';
 import type { DrillOptions } from './options.js';
 import { type DrillReport, drillSummary, killedHolds, writeDrillReport } from './report.js';
 import { readSeatStates, readSnapshot, sqlInvariants } from './snapshot.js';
-import { differences, LiveSeatMap } from './subscribers.js';
+import { connectionSteps, differences, explainWrong, LiveSeatMap, type SeatState } from './subscribers.js';
 import { binsOf, faultFigures } from './timeline.js';
 
 /** Holds planted on the victim of a kill or stop just before it, two seats each from the venue's far end. */
@@ -27,8 +27,30 @@ export interface ConvergenceCheck {
   /** Epoch ms of the check, and how long after the fault's end. */
   at: number;
   sinceFaultEndMs: number;
-  /** Seats each subscriber had wrong (changes in the last second before the check are not counted). */
+  /** Seats each subscriber had older than the database had them committed a second before the check. */
   wrong: number[];
+  /** For each subscriber with seats wrong, why (see explainWrong). */
+  notes?: string[];
+  /**
+   * Per subscriber, when it last finished loading its map again after losing its socket in this
+   * fault: ms after the fault's end (negative: before it ended); null if it never had to.
+   */
+  reloadedMs?: Array<number | null>;
+  /** Per subscriber, its connection steps since the fault's start (see connectionSteps). */
+  steps?: string[][];
+  /** Per instance, the blocks of seats its live copy had read again by then (a lost message repaired). */
+  resyncBlocks?: Array<number | null>;
+}
+
+/** An instance's `flux_live_resync_blocks_read`, or null if it does not answer. */
+async function resyncBlocksRead(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(new URL('/metrics', url), { signal: AbortSignal.timeout(2000) });
+    const found = /^flux_live_resync_blocks_read\S* (\d+)/m.exec(await response.text());
+    return found ? Number(found[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Everything a drill started, so it can all be stopped whatever happens. */
@@ -47,26 +69,36 @@ async function tearDown(started: Started, keep: boolean): Promise<void> {
   if (!keep) await started.database?.drop();
 }
 
-/** Compares every subscriber's map with the database, counting seats changed before `changedSince` only. */
-async function checkMaps(
-  url: string,
-  eventId: string,
+/**
+ * Compares every subscriber's map with `truth` (the tickets as the database had them at some moment)
+ * and explains each wrong map relative to `from` (a fault's end), with its connection steps since
+ * `after` (the fault's start).
+ */
+function checkMaps(
+  truth: ReadonlyMap<string, SeatState & { changedAt: number }>,
   maps: readonly LiveSeatMap[],
-  changedSince?: number,
-): Promise<number[]> {
-  const truth = await readSeatStates(url, eventId);
-  return maps.map((map) => differences(map.seats, truth, changedSince).length);
+  times: { from: number; after: number },
+): { wrong: number[]; notes: string[] } {
+  const wrong = maps.map((map) => differences(map.seats, truth));
+  const notes = wrong.flatMap((ids, i) =>
+    ids.length === 0
+      ? []
+      : [
+          `subscriber ${i} (${maps[i]?.url}): ${explainWrong(maps[i] as LiveSeatMap, truth, ids, times.from, times.after)}`,
+        ],
+  );
+  return { wrong: wrong.map((ids) => ids.length), notes };
 }
 
 /** After the load: polls until every map equals the database, at most `withinMs`. */
 async function finalConvergence(url: string, eventId: string, maps: readonly LiveSeatMap[], withinMs: number) {
   const from = Date.now();
-  let wrong = await checkMaps(url, eventId, maps);
-  while (wrong.some((n) => n > 0) && Date.now() - from < withinMs) {
+  let checked = checkMaps(await readSeatStates(url, eventId), maps, { from, after: from });
+  while (checked.wrong.some((n) => n > 0) && Date.now() - from < withinMs) {
     await sleep(100);
-    wrong = await checkMaps(url, eventId, maps);
+    checked = checkMaps(await readSeatStates(url, eventId), maps, { from, after: from });
   }
-  return { wrong, tookMs: Date.now() - from };
+  return { ...checked, tookMs: Date.now() - from };
 }
 
 /**
@@ -123,6 +155,8 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
         HOLD_TTL_MS: String(options.holdSeconds * 1000),
         AVAILABILITY_RESYNC_MS: String(options.resyncMs),
         LOG_LEVEL: 'warn',
+        // The seat-map checks read each instance's flux_live_resync_blocks_read (lost messages repaired).
+        METRICS: 'true',
       },
     };
     started.servers = await startServers(options.instances, spec);
@@ -164,11 +198,38 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       });
       faults.push(fault);
       say(`  ${fault.detail}: ${fault.end - fault.start} ms`);
+      // Every change committed by a second before the check must be in every map by the check. The
+      // database is read at that moment, not filtered afterwards by the changes' own timestamps: a
+      // statement's clock_timestamp() is not its commit, and a transaction the paused instance left
+      // open commits after SIGCONT with timestamps from before the pause.
       const checkAt = fault.end + options.resyncMs + 1000;
+      await sleep(checkAt - 1000 - Date.now());
+      const committed = await readSeatStates(database.url, sale.eventId);
       await sleep(checkAt - Date.now());
-      const wrong = await checkMaps(database.url, sale.eventId, started.maps, checkAt - 1000);
-      checks.push({ after: nemesis, at: checkAt, sinceFaultEndMs: checkAt - fault.end, wrong });
-      say(`  seat maps ${checkAt - fault.end} ms after the fault: ${wrong.join(', ')} seats wrong`);
+      const { wrong, notes } = checkMaps(committed, started.maps, { from: fault.end, after: fault.start });
+      const resyncBlocks = await Promise.all(started.servers.map((server) => resyncBlocksRead(server.url)));
+      const reloadedMs = started.maps.map((map) => {
+        const loaded = map.events.filter((e) => e.what === 'loaded' && e.at >= fault.start).at(-1);
+        return loaded ? loaded.at - fault.end : null;
+      });
+      checks.push({
+        after: nemesis,
+        at: checkAt,
+        sinceFaultEndMs: checkAt - fault.end,
+        wrong,
+        notes,
+        reloadedMs,
+        steps: started.maps.map((map) => connectionSteps(map.events, fault.end, fault.start)),
+        resyncBlocks,
+      });
+      say(
+        `  seat maps ${checkAt - fault.end} ms after the fault: ${wrong.join(', ')} seats wrong (maps loaded again ${reloadedMs.map((ms) => (ms === null ? '—' : `${ms} ms`)).join(', ')} after the fault; blocks read again by each instance's check so far: ${resyncBlocks.join(', ')})`,
+      );
+      for (const note of notes) say(`    ${note}`);
+      for (const [i, map] of started.maps.entries()) {
+        const steps = connectionSteps(map.events, fault.end, fault.start);
+        if (steps.length) say(`    subscriber ${i}: ${steps.join(', ')}`);
+      }
       await sleep(fault.end + options.afterMs - Date.now());
     }
     const loadEnd = Date.now();
@@ -179,7 +240,13 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
     // Every hold made has expired (and been swept) before the final checks.
     await sleep(options.holdSeconds * 1000 + 1500);
     const final = await finalConvergence(database.url, sale.eventId, started.maps, options.resyncMs + 1000);
-    checks.push({ after: 'final', at: Date.now(), sinceFaultEndMs: final.tookMs, wrong: final.wrong });
+    checks.push({
+      after: 'final',
+      at: Date.now(),
+      sinceFaultEndMs: final.tookMs,
+      wrong: final.wrong,
+      notes: final.notes,
+    });
 
     const ops = operationsOf(history.attempts);
     const snapshot = await readSnapshot(database.url, sale.eventId);
@@ -202,7 +269,10 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       pass: badChecks.length === 0,
       violations: badChecks.length,
       detail: `${options.subscribers} subscribers over ${options.instances} instances, ${checks.length} checks; reconnects: ${JSON.stringify(started.maps.map((m) => m.reconnects))}; final maps ${final.wrong.every((n) => n === 0) ? `equal after ${final.tookMs} ms` : `still unequal after ${final.tookMs} ms`}`,
-      examples: badChecks.map((c) => `after ${c.after}: ${c.wrong.join(', ')} seats wrong`),
+      examples: badChecks.flatMap((c) => [
+        `after ${c.after}: ${c.wrong.join(', ')} seats wrong`,
+        ...(c.notes ?? []).map((note) => `&nbsp;&nbsp;${note}`),
+      ]),
     });
 
     const bins = binsOf(history.attempts, origin, settled);

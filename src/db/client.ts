@@ -46,6 +46,20 @@ export async function queryPreparedRows<Row>(db: Db, name: string, query: SQL): 
   return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 
+/**
+ * How long postgres.js waits before making a closed connection again, in seconds: 5-10 ms, doubling
+ * with each failure the pool has counted since a connection last opened, up to 125-250 ms.
+ * postgres.js' own default grows as 3^n up to 10-20 s, and its count is shared by the pool and
+ * raised by every connection that closes with an error: when Postgres ends all of a pool's backends
+ * at once, the last to close wait 10-20 s, and the pool hands new queries to closed connections
+ * first, so requests stall that long after Postgres is back. Capped this low, a Postgres that is down
+ * still sees only a few attempts a second per connection, and a request waits far less than
+ * `DEPENDENCY_TIMEOUT_MS` before its own attempt fails it.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  return Math.min(0.01 * 2 ** failures, 0.25) * (0.5 + Math.random() / 2);
+}
+
 /** Options for {@link createDatabase}; no `url` selects the embedded PGlite database. */
 export interface DatabaseOptions {
   url?: string | undefined;
@@ -62,6 +76,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     const client = postgres(options.url, {
       max: options.poolSize ?? 10,
       connect_timeout: options.connectTimeoutSeconds ?? 30,
+      backoff: reconnectDelaySeconds,
       onnotice: () => {},
       debug: () => {
         stats.queries++;

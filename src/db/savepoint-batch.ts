@@ -50,6 +50,7 @@ export async function runInSavepoints(db: Db, statements: readonly BatchStatemen
   const queries = statements.map((s) => dialect.sqlToQuery(s.query));
   const outcomes: BatchOutcome[] = [];
   let commitSent = false;
+  let lost = false;
   let connection: ReservedSql | undefined;
   try {
     connection = await client.reserve();
@@ -65,8 +66,11 @@ export async function runInSavepoints(db: Db, statements: readonly BatchStatemen
           c.unsafe(`release savepoint ${savepoint}`).execute(),
         ] as const;
       });
+      // Settled before BEGIN's answer is awaited: when the connection goes, every step fails at once,
+      // and a failure nobody listens to yet would end the process (an unhandled rejection).
+      const settling = Promise.all(sent.map((steps) => Promise.allSettled(steps)));
       if (from === 0) await begun;
-      const settled = await Promise.all(sent.map((steps) => Promise.allSettled(steps)));
+      const settled = await settling;
       for (const [k, [savepoint, statement, release]] of settled.entries()) {
         if (savepoint.status === 'rejected') throw savepoint.reason;
         if (statement.status === 'fulfilled') {
@@ -87,9 +91,22 @@ export async function runInSavepoints(db: Db, statements: readonly BatchStatemen
     // A server's answer to the COMMIT (an ErrorResponse) means it rolled back; only a lost
     // connection after the COMMIT leaves its fate unknown.
     const answered = error instanceof Error && error.name === 'PostgresError';
-    if (!commitSent && connection) await connection.unsafe('rollback').catch(() => {});
+    // A lost connection has rolled back by itself, and is the pool's again: the pool may already be
+    // reconnecting it for another query, which a ROLLBACK sent on it now would come before.
+    lost = connectionLost(error);
+    if (!commitSent && connection && !lost) await connection.unsafe('rollback').catch(() => {});
     throw new BatchTransactionError(error, commitSent && !answered);
   } finally {
-    connection?.release();
+    // Released only if still open (the patched postgres.js also ignores a release after a close).
+    if (!lost) connection?.release();
   }
+}
+
+/** postgres.js' codes, and SQLSTATEs, of a connection that was closed or cut (the server went away, or ended it). */
+const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE']);
+
+/** Whether `error` says the statement's connection is gone (so it must not be used, nor handed back). */
+export function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (LOST.has(code) || /^(08|57P0)/.test(code));
 }

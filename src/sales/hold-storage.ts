@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { KeysetPage } from '../catalog/keyset-page.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
-import { type Db, queryPreparedRows } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import {
   type HoldRow,
   type HoldStatus,
@@ -115,91 +115,6 @@ export async function commitHold(
   };
   const tickets = rows.map((row) => ticketChangeOf(request.eventId, row));
   return { kind: 'held', hold, tickets };
-}
-
-/** Which ACTIVE holds {@link endHolds} ends. */
-export type HoldsToEnd =
-  /**
-   * Every hold past its expiry, oldest first, at most `limit` (the sweeper), and only if this
-   * statement wins the transaction-level advisory lock `sweepLock`: one instance sweeps at a time.
-   */
-  | { due: true; limit: number; sweepLock: number }
-  /** These holds, if past their expiry (a late checkout, a seat an expired hold still keeps). */
-  | { due: true; ids: readonly string[] }
-  /** These holds of this buyer, whatever their expiry (the buyer released them). */
-  | { due: false; ids: readonly string[]; customerId: string };
-
-/** A row of {@link endHolds}: an ended hold, or a seat it gave back. */
-interface EndedRow extends ChangedTicketRow {
-  kind: 'hold' | 'ticket';
-  id: string;
-  customer_id: string | null;
-  event_id: string;
-}
-
-/** Holds that ended, and the seats that went back on sale. */
-export interface EndedHolds {
-  holds: Array<{ id: string; customerId: string; eventId: string }>;
-  tickets: TicketChange[];
-}
-
-/**
- * Ends ACTIVE holds in one statement: each becomes `status` (EXPIRED or RELEASED), its seats go back
- * to AVAILABLE with new versions, and each buyer's count for the event drops by the seats given back.
- * Expiring skips holds another transaction has locked (`skip locked`): a checkout in progress wins,
- * and the sweeper never waits. A release waits for it instead, then finds the hold CHECKED_OUT and
- * changes nothing, so the buyer is told what happened rather than shown a hold still ACTIVE.
- */
-export async function endHolds(db: Db, which: HoldsToEnd, status: 'EXPIRED' | 'RELEASED'): Promise<EndedHolds> {
-  const conditions: SQL[] = [sql`h.status = 'ACTIVE'`];
-  if (which.due) conditions.push(sql`h.expires_at <= clock_timestamp()`);
-  if ('ids' in which) {
-    if (which.ids.length === 0) return { holds: [], tickets: [] };
-    conditions.push(sql`h.id = any(${`{${which.ids.join(',')}}`}::uuid[])`);
-  }
-  if ('customerId' in which) conditions.push(sql`h.customer_id = ${which.customerId}`);
-  // An uncorrelated subquery, so Postgres evaluates it once per statement, not once per row.
-  if ('sweepLock' in which) conditions.push(sql`(select pg_try_advisory_xact_lock(${which.sweepLock}::bigint))`);
-  const limit = 'limit' in which ? which.limit : 10_000;
-  // One text per kind of `which` (its values are parameters), so each is prepared once per connection.
-  const name = `flux_end_holds_${'limit' in which ? 'due' : which.due ? 'due_ids' : 'released'}`;
-  const list = await queryPreparedRows<EndedRow>(
-    db,
-    name,
-    sql`
-with ended as (
-  update holds set status = ${status}::hold_status, ended_at = clock_timestamp()
-  where id in (
-    select h.id from holds h where ${sql.join(conditions, sql` and `)}
-    order by h.expires_at limit ${limit}::int
-    for update ${which.due ? sql`skip locked` : sql``}
-  )
-  returning id, customer_id, event_id
-),
-freed as (
-  update tickets t
-  set status = 'AVAILABLE', hold_id = null, version = nextval('ticket_version_seq'), status_changed_at = clock_timestamp()
-  from ended e
-  where t.hold_id = e.id
-  returning t.id, t.event_id, t.status, t.version, t.status_changed_at, e.customer_id
-),
-given_back as (
-  update customer_event_tickets c set tickets = greatest(c.tickets - f.n, 0)
-  from (select customer_id, event_id, count(*)::int as n from freed group by customer_id, event_id) f
-  where c.customer_id = f.customer_id and c.event_id = f.event_id
-)
-select 'hold' as kind, id, customer_id, event_id, null::ticket_status as status, null::bigint as version,
-  null::timestamptz as status_changed_at
-from ended
-union all
-select 'ticket', id, null, event_id, status, version, status_changed_at from freed`,
-  );
-  const ended: EndedHolds = { holds: [], tickets: [] };
-  for (const row of list) {
-    if (row.kind === 'hold') ended.holds.push({ id: row.id, customerId: row.customer_id ?? '', eventId: row.event_id });
-    else ended.tickets.push(ticketChangeOf(row.event_id, row));
-  }
-  return ended;
 }
 
 /** The ACTIVE holds that keep any of these seats and are past their expiry. */
