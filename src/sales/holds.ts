@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
@@ -241,7 +241,9 @@ export async function releaseHold(
   const [hold] = await db
     .select()
     .from(holdsTable)
-    .where(and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId)));
+    .where(
+      and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId), isNull(holdsTable.refusal)),
+    );
   if (!hold) throw new NotFoundError(input.holdId, 'Hold');
   return hold;
 }
