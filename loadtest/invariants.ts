@@ -54,11 +54,12 @@ export async function checkInvariants(
     const badOrders = await sql<{ id: string }[]>`
       select o.id from orders o
       left join order_tickets ot on ot.order_id = o.id and ot.released_at is null
+      where o.refusal is null
       group by o.id, o.total_cents
       having count(ot.ticket_id) = 0 or o.total_cents <> coalesce(sum(ot.price_cents), 0)`;
     const [counts] = await sql<{ sold: number; orders: number; lines: number }[]>`
       select (select count(*)::int from tickets where event_id = ${eventId} and status = 'SOLD') as sold,
-             (select count(*)::int from orders where event_id = ${eventId}) as orders,
+             (select count(*)::int from orders where event_id = ${eventId} and refusal is null) as orders,
              (select count(*)::int from order_tickets ot join tickets t on t.id = ot.ticket_id
               where t.event_id = ${eventId} and ot.released_at is null) as lines`;
     const sold = counts?.sold ?? 0;

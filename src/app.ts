@@ -85,6 +85,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     purchaseStrategy === 'redis-lock'
       ? createLockedSale({
           lock: backends.lock,
+          keyAttempts: backends.keyAttempts,
           saleSettings,
           inFlightWaitMs: config.lockTtlMs,
           onLockError,
@@ -100,6 +101,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
     purchases: createPurchaseService(db, {
       lock: backends.lock,
+      keyAttempts: backends.keyAttempts,
       seatIndex: backends.seatIndex,
       attempts: backends.attempts,
       sell,

@@ -40,6 +40,12 @@ const envSchema = z.object({
     .int()
     .min(1000)
     .default(24 * 3600 * 1000),
+  IDEMPOTENCY_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .default(10 * 60 * 1000),
   HOLD_TTL_MS: z.coerce
     .number()
     .int()
@@ -108,6 +114,11 @@ export interface Config {
   jwtSecret: string;
   lockTtlMs: number;
   soldMarkTtlMs: number;
+  /**
+   * How long Redis remembers an idempotency key's attempts and the refusal it was answered, after its
+   * last attempt (never less than `lockTtlMs`); see sales/idempotency.ts.
+   */
+  idempotencyWindowMs: number;
   purchaseStrategy: PurchaseStrategyName;
   /** How long a hold keeps its seats when its event names no `holdMinutes`. */
   holdTtlMs: number;
@@ -217,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jwtSecret: data.JWT_SECRET ?? DEV_JWT_SECRET,
     lockTtlMs: data.LOCK_TTL_MS,
     soldMarkTtlMs: data.SOLD_MARK_TTL_MS,
+    idempotencyWindowMs: Math.max(data.IDEMPOTENCY_WINDOW_MS, data.LOCK_TTL_MS),
     purchaseStrategy: data.PURCHASE_STRATEGY,
     holdTtlMs: data.HOLD_TTL_MS,
     holdSweepMs: data.HOLD_SWEEP_MS,

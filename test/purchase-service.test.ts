@@ -11,6 +11,7 @@ describe('the purchase service', () => {
     const sold: string[] = [];
     const purchases = createPurchaseService(undefined as never, {
       lock: undefined as never,
+      keyAttempts: undefined as never,
       seatIndex: undefined as never,
       attempts: {
         take: async (customerId) => {
@@ -38,6 +39,7 @@ describe('the purchase service', () => {
     const requests: string[][] = [];
     const purchases = createPurchaseService(undefined as never, {
       lock: undefined as never,
+      keyAttempts: undefined as never,
       seatIndex: undefined as never,
       attempts: {
         take: async () => {

@@ -18,6 +18,7 @@ function sellerOf(strategy: PurchaseStrategyName, api: TestApp): SellSeats {
   if (strategy !== 'redis-lock') return contenders[strategy];
   return createLockedSale({
     lock: api.app.backends.lock,
+    keyAttempts: api.app.backends.keyAttempts,
     saleSettings: createSaleSettingsCache(api.app.services.db, 1000),
     inFlightWaitMs: 5000,
     onLockError: (error) => {
@@ -104,6 +105,7 @@ describe.each(PURCHASE_STRATEGIES)('purchase strategy %s', (strategy) => {
     const { db } = api.app.services;
     const purchases = createPurchaseService(db, {
       lock: api.app.backends.lock,
+      keyAttempts: api.app.backends.keyAttempts,
       seatIndex: api.app.backends.seatIndex,
       attempts: undefined,
       sell: sellerOf(strategy, api),

@@ -103,10 +103,17 @@ describe('on a Redis Cluster of three masters and three replicas (two instances,
     const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(via(0), { seats: 40 });
     // Groups overlap by two seats, so neighbours contend; each group is one script in the event's slot.
     const groups = Array.from({ length: 19 }, (_, g) => ticketGlobalIds.slice(g * 2, g * 2 + 4));
-    const results = await Promise.all(
-      Array.from({ length: 190 }, (_, i) => purchaseMany(via(i), `group-${i}`, groups[i % groups.length] as string[])),
-    );
+    // Each with an idempotency key: its lease and record are one script in their own slot.
+    const send = (i: number, instance = i) =>
+      purchaseMany(via(instance), `group-${i}`, groups[i % groups.length] as string[], `group-key-${i}`);
+    const results = await Promise.all(Array.from({ length: 190 }, (_, i) => send(i)));
     const won = results.filter((r) => r.__typename === 'PurchaseTicketsSuccess');
+    // A retry through the other instance gets the key's answer again, a win or a refusal.
+    const retried = [
+      results.findIndex((r) => r.__typename === 'PurchaseTicketsSuccess'),
+      results.findIndex((r) => r.__typename !== 'PurchaseTicketsSuccess'),
+    ];
+    for (const i of retried) expect(await send(i, i + 1)).toEqual(results[i]);
     expect(won.length).toBeGreaterThan(0);
     for (const order of won) expect(order.order?.tickets).toHaveLength(4);
     const soldSeats = new Set(won.flatMap((r) => r.order?.tickets.map((t) => t.id) ?? []));

@@ -132,7 +132,11 @@ describe('sales rules under concurrency (two instances, real Postgres and Redis)
     // twin's order every 25 ms, up to the lock TTL (5,000 ms here); so did it wait, B sent statements.
     expect(b.queries()).toBe(statements);
     if (held.acquired) await a.app.backends.lock.release(held.lease);
-    expect((await purchaseMany(b, 'keyed-loser', [seat], 'my-first-try')).__typename).toBe('PurchaseTicketsSuccess');
+    // The refusal is the key's answer: the same key, on either instance, gets it again (it may be a
+    // twin of the refused request, stalled until now), still with no query; a new key buys the seat.
+    expect(await purchaseMany(a, 'keyed-loser', [seat], 'my-first-try')).toEqual(refused);
+    expect(b.queries()).toBe(statements);
+    expect((await purchaseMany(b, 'keyed-loser', [seat], 'my-second-try')).__typename).toBe('PurchaseTicketsSuccess');
     expect(b.queries()).toBeGreaterThan(statements); // the counter does count
   });
 

@@ -28,6 +28,8 @@ export interface Snapshot {
   holds: HoldRow[];
   /** When it was read (epoch ms). */
   readAt: number;
+  /** Refusals kept in Postgres as their keys' tombstones (a twin of the refused request was possible). */
+  tombstones?: number;
 }
 
 /** A window in which a dependency (Redis or Postgres) was faulted: expiry may lag inside it. */
@@ -150,7 +152,13 @@ function acknowledgedRefusals(ops: readonly Operation[], snapshot: Snapshot): Ve
       `op ${op.op} (${op.kind}, ${op.attempts.length} attempts, ${earlier} without an answer) was refused with ${last.typename}${last.reason ? ` ${last.reason}` : ''}, yet its key made ${makesOrder(op) ? 'order' : 'hold'} ${made.id}${when}`,
     );
   }
-  return verdict('acknowledged refusal ⇒ that op made no order', problems, `${checked} refused operations checked`);
+  const kept =
+    snapshot.tombstones === undefined ? '' : `; ${snapshot.tombstones} refusals kept in Postgres (tombstones)`;
+  return verdict(
+    'acknowledged refusal ⇒ that op made no order',
+    problems,
+    `${checked} refused operations checked${kept}`,
+  );
 }
 
 /** No ticket in two live orders, and every order and hold in the database came from an operation of the history. */

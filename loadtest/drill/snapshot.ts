@@ -4,7 +4,10 @@ import { checkInvariants, type InvariantResult } from '../invariants.js';
 import type { Snapshot } from './checker.js';
 import type { SeatState } from './subscribers.js';
 
-/** The event's orders and holds, ids as the API writes them, for the checker. */
+/**
+ * The event's orders and holds, ids as the API writes them, for the checker; and how many refusal
+ * tombstones its keys left (rows of orders or holds with `refusal` set, which are neither).
+ */
 export async function readSnapshot(url: string, eventId: string): Promise<Snapshot> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const seat = (id: string) => ticketGlobalId({ id, eventId });
@@ -13,7 +16,7 @@ export async function readSnapshot(url: string, eventId: string): Promise<Snapsh
       select o.id::text, o.idempotency_key as key, o.status::text,
         (extract(epoch from o.created_at) * 1000)::float8 as created_ms,
         array(select ot.ticket_id::text from order_tickets ot where ot.order_id = o.id and ot.released_at is null) as seats
-      from orders o where o.event_id = ${eventId}`;
+      from orders o where o.event_id = ${eventId} and o.refusal is null`;
     const holds = await sql<
       {
         id: string;
@@ -29,10 +32,14 @@ export async function readSnapshot(url: string, eventId: string): Promise<Snapsh
         (extract(epoch from h.expires_at) * 1000)::float8 as expires_ms,
         (extract(epoch from h.ended_at) * 1000)::float8 as ended_ms,
         array(select ht.ticket_id::text from hold_tickets ht where ht.hold_id = h.id) as seats
-      from holds h where h.event_id = ${eventId}`;
+      from holds h where h.event_id = ${eventId} and h.refusal is null`;
+    const [tombstones] = await sql<{ n: number }[]>`
+      select (select count(*) from orders where event_id = ${eventId} and refusal is not null)::int +
+        (select count(*) from holds where event_id = ${eventId} and refusal is not null)::int as n`;
     const [now] = await sql<{ ms: number }[]>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`;
     return {
       readAt: Math.round(now?.ms ?? Date.now()),
+      tombstones: tombstones?.n ?? 0,
       orders: orders.map((o) => ({
         id: encodeGlobalId('Order', o.id),
         key: o.key,
@@ -111,6 +118,15 @@ const HOLD_INVARIANTS: Array<{
           where o.customer_id = c.customer_id and o.event_id = c.event_id) +
         (select count(*) from holds h join tickets t on t.hold_id = h.id
           where h.customer_id = c.customer_id and h.event_id = c.event_id and h.status = 'ACTIVE')`,
+  },
+  {
+    name: "a key's refusal tombstone holds no seat and is no live order or hold",
+    query: (sql, eventId) => sql`
+      select o.id from orders o where o.event_id = ${eventId} and o.refusal is not null
+        and (o.status <> 'CANCELLED' or exists (select 1 from order_tickets ot where ot.order_id = o.id))
+      union all
+      select h.id from holds h where h.event_id = ${eventId} and h.refusal is not null
+        and (h.status <> 'RELEASED' or exists (select 1 from hold_tickets ht where ht.hold_id = h.id))`,
   },
 ];
 

@@ -46,7 +46,7 @@ export async function holdChecks(
       case when h.order_id is null then null else
         array(select ot.ticket_id::text from order_tickets ot
               where ot.order_id = h.order_id and ot.released_at is null order by 1) end as order_seats
-    from holds h where h.event_id = ${eventId}`;
+    from holds h where h.event_id = ${eventId} and h.refusal is null`;
   const [seats] = await sql<Array<{ held: number; by_ended: number; active: number; overdue: number; kept: number }>>`
     select
       (select count(*)::int from tickets where event_id = ${eventId} and status = 'HELD') as held,
@@ -58,7 +58,7 @@ export async function holdChecks(
       (select count(*)::int from tickets t join holds h on h.id = t.hold_id
         where t.event_id = ${eventId} and h.expires_at < now() - interval '1 second') as kept`;
   const [orphans] = await sql<Array<{ n: number }>>`
-    select count(*)::int as n from orders o where o.event_id = ${eventId}
+    select count(*)::int as n from orders o where o.event_id = ${eventId} and o.refusal is null
       and not exists (select 1 from holds h where h.order_id = o.id and h.status = 'CHECKED_OUT')`;
   const [counters] = await sql<Array<{ customers: number; drift: number }>>`
     with bought as (

@@ -75,7 +75,7 @@ export async function groupInvariants(
     from orders o
     left join order_tickets ot on ot.order_id = o.id and ot.released_at is null
     left join tickets t on t.id = ot.ticket_id
-    where o.event_id = ${eventId}
+    where o.event_id = ${eventId} and o.refusal is null
     group by o.id, o.customer_id`;
   const counters = await sql<{ customer_id: string; tickets: number }[]>`
     select customer_id, tickets from customer_event_tickets where event_id = ${eventId} and tickets > 0`;

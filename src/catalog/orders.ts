@@ -8,7 +8,10 @@ function beyondOrder(compare: '>' | '<', id: string): SQL {
   return sql`(${ordersTable.createdAt}, ${ordersTable.id}) ${sql.raw(compare)} (select o.created_at, o.id from orders o where o.id = ${id})`;
 }
 
-/** A customer's orders, newest first (ties by id): a keyset page keyed by order id. */
+/**
+ * A customer's orders, newest first (ties by id): a keyset page keyed by order id. Here and below,
+ * an idempotency key's refusal tombstone (`refusal` set, db/schema.ts) is not an order.
+ */
 export function ordersOfCustomer(db: Db, customerId: string, page: KeysetPage<string>): Promise<OrderRow[]> {
   // Newest first: "after" a cursor is older than it.
   const order = page.inverted ? asc : desc;
@@ -18,6 +21,7 @@ export function ordersOfCustomer(db: Db, customerId: string, page: KeysetPage<st
     .where(
       and(
         eq(ordersTable.customerId, customerId),
+        isNull(ordersTable.refusal),
         page.after === undefined ? undefined : beyondOrder('<', page.after),
         page.before === undefined ? undefined : beyondOrder('>', page.before),
       ),
@@ -31,7 +35,7 @@ export function ordersOfCustomerByIds(db: Db, customerId: string, ids: readonly 
   return db
     .select()
     .from(ordersTable)
-    .where(and(eq(ordersTable.customerId, customerId), inArray(ordersTable.id, [...ids])));
+    .where(and(eq(ordersTable.customerId, customerId), inArray(ordersTable.id, [...ids]), isNull(ordersTable.refusal)));
 }
 
 /** The live (not released) tickets of each order, in seat-map order. */

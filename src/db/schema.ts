@@ -6,6 +6,7 @@ import {
   check,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgSequence,
   pgTable,
@@ -93,6 +94,17 @@ export const ticketsTable = pgTable(
   ],
 );
 
+/**
+ * An idempotency key's refusal tombstone: a row of `orders` (purchase keys) or `holds` (hold keys)
+ * whose `refusal` is the refusal the key was answered with (sales/refusal-record.ts), and which is
+ * neither an order nor a hold. It exists so the key's unique index refuses a stalled twin of the
+ * refused request, whose order or hold would otherwise be made after the buyer was told "no"
+ * (sales/idempotency.ts). A tombstone holds no seats, counts for nothing, is CANCELLED (orders) or
+ * RELEASED (holds), and every read of orders or holds leaves it out (`refusal is null`). Null on every
+ * real order and hold.
+ */
+const refusalColumn = () => jsonb('refusal');
+
 /** The columns of a line (of a hold or an order): the seat, and its price at the time. */
 const seatLine = () => ({
   ticketId: uuid('ticket_id')
@@ -122,6 +134,8 @@ export const holdsTable = pgTable(
     orderId: uuid('order_id').references(() => ordersTable.id),
     /** The buyer's retry key for holdSeats: the same key always names this one hold. */
     idempotencyKey: text('idempotency_key'),
+    /** Set only on a key's refusal tombstone, which is not a hold: see {@link refusalColumn}. */
+    refusal: refusalColumn(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -161,6 +175,8 @@ export const ordersTable = pgTable(
     status: orderStatusEnum('status').notNull().default('CONFIRMED'),
     /** The buyer's retry key: the same key always names this one order. */
     idempotencyKey: text('idempotency_key'),
+    /** Set only on a key's refusal tombstone, which is not an order: see {@link refusalColumn}. */
+    refusal: refusalColumn(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
   },

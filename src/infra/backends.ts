@@ -3,9 +3,11 @@ import { createDatabase, type Database } from '../db/client.js';
 import { migrateDatabase, migrationsApplied } from '../db/migrate.js';
 import { plainMessage } from '../logger.js';
 import { type AttemptLimiter, createAttemptLimiter } from './attempt-limiter.js';
+import { createMemoryKeyAttempts, type KeyAttempts } from './key-attempts.js';
 import { createMemorySeatIndex } from './memory-seat-index.js';
 import { createMemoryTicketLock } from './memory-ticket-lock.js';
 import { closeRedis, createRedis, type RedisTarget } from './redis-client.js';
+import { createRedisKeyAttempts } from './redis-key-attempts.js';
 import { createRedisSeatIndex } from './redis-seat-index.js';
 import { createRedisTicketLock } from './redis-ticket-lock.js';
 import type { SeatIndex } from './seat-index.js';
@@ -24,6 +26,8 @@ export interface Backends {
   /** Where background work (the hold sweeper) runs: a one-connection pool of its own, or PGlite shared. */
   backgroundDatabase: Database;
   lock: TicketLock;
+  /** What Redis (or, embedded, this process) remembers of each idempotency key's attempts. */
+  keyAttempts: KeyAttempts;
   /** The per-event free-seat index (Redis, or in-process with the in-process lock). */
   seatIndex: SeatIndex;
   bus: TicketChangeBus;
@@ -72,7 +76,9 @@ export async function createBackends(
       (await createDatabase({ url: config.databaseUrl, poolSize: BACKGROUND_POOL_SIZE, connectTimeoutSeconds }));
     closers.unshift(() => backgroundDatabase.close());
     const timings = { lockTtlMs: config.lockTtlMs, soldMarkTtlMs: config.soldMarkTtlMs };
+    const keyTimings = { lockTtlMs: config.lockTtlMs, windowMs: config.idempotencyWindowMs };
     let lock: TicketLock;
+    let keyAttempts: KeyAttempts;
     let seatIndex: SeatIndex;
     let bus: TicketChangeBus;
     let attempts: AttemptLimiter | undefined;
@@ -96,17 +102,22 @@ export async function createBackends(
       );
       pingRedis = () => redis.ping();
       lock = createRedisTicketLock(redis, config.redisKeyPrefix, timings);
+      keyAttempts = createRedisKeyAttempts(redis, config.redisKeyPrefix, keyTimings);
       seatIndex = createRedisSeatIndex(redis, config.redisKeyPrefix, config.lockTtlMs);
       bus = createRedisTicketChangeBus({ publisher, subscriber }, config.redisKeyPrefix, onError);
       attempts = createAttemptLimiter(budget, { redis, keyPrefix: config.redisKeyPrefix });
     } else {
       const memoryIndex = createMemorySeatIndex(() => lock);
       lock = createMemoryTicketLock(timings, Date.now, (seat) => memoryIndex.freed(seat));
+      keyAttempts = createMemoryKeyAttempts(keyTimings);
       seatIndex = memoryIndex;
       bus = createMemoryTicketChangeBus();
       attempts = createAttemptLimiter(budget, undefined);
     }
-    closers.unshift(() => lock.close());
+    closers.unshift(
+      () => lock.close(),
+      () => keyAttempts.close(),
+    );
     const within = (check: Promise<string>) => withTimeout(check, config.dependencyTimeoutMs);
     const checks = async () => ({
       postgres: await within(migrationsApplied(database).then((ok) => (ok ? 'ok' : 'migrations not applied'))),
@@ -118,6 +129,7 @@ export async function createBackends(
       liveDatabase,
       backgroundDatabase,
       lock,
+      keyAttempts,
       seatIndex,
       bus,
       attempts,

@@ -15,7 +15,7 @@ interface Entry {
   expiresAt: number;
 }
 
-/** The map key of a seat (or a named lease, whose event is empty). */
+/** The map key of a seat. */
 const seatName = (seat: TicketKey) => `${seat.eventId}/${seat.ticketId}`;
 
 /**
@@ -58,7 +58,7 @@ export function createMemoryTicketLock(
       const name = seatName(lease);
       if (live(name)?.value !== lease.token) return false;
       entries.delete(name);
-      if (lease.eventId !== '') onFreed(lease);
+      onFreed(lease);
       return true;
     },
     async markSold(lease, buyer) {

@@ -3,8 +3,8 @@
  *
  * Everything about one event's seats lives under ONE Redis Cluster hash tag, `{ev:<eventId>}`: the
  * seat locks and marks, and the free-seat index. So one Lua script may read and write them all,
- * and on a cluster they all sit on one node. Keys that belong to no event (a customer's in-flight
- * idempotency lease, the attempt budget) carry tags of their own.
+ * and on a cluster they all sit on one node. Keys that belong to no event (an idempotency key's
+ * lease and record, the attempt budget) carry tags of their own.
  */
 
 /** The hash tag of an event: every seat key and index key of the event starts with it. */
@@ -17,9 +17,17 @@ export function seatKey(prefix: string, eventId: string, ticketId: string): stri
   return `${eventTag(prefix, eventId)}seat:${ticketId}`;
 }
 
-/** A named lease that is not a seat (an idempotency key in flight): `<prefix>lease:{<name>}`. */
-export function namedLeaseKey(prefix: string, name: string): string {
+/** An idempotency key's in-flight lease (infra/key-attempts.ts): `<prefix>lease:{<name>}`. */
+export function keyLeaseKey(prefix: string, name: string): string {
   return `${prefix}lease:{${name}}`;
+}
+
+/**
+ * An idempotency key's record of its attempts (infra/key-attempts.ts): `<prefix>seen:{<name>}`. Its
+ * hash tag is the lease's, so one script may touch both (on a cluster they share a slot).
+ */
+export function keyRecordKey(prefix: string, name: string): string {
+  return `${prefix}seen:{${name}}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Result } from 'ioredis';
 import type { TicketKey } from '../catalog/ticket-key.js';
 import { lockBySlot } from './lock-by-slot.js';
 import type { RedisConnection } from './redis-client.js';
-import { eventTag, namedLeaseKey, seatKey } from './redis-keys.js';
+import { eventTag, seatKey } from './redis-keys.js';
 import { RELEASE_SEAT_LUA, REOPEN_SEAT_LUA } from './seat-index-lua.js';
 import {
   type AcquireResult,
@@ -55,12 +55,9 @@ if not refused then
 end
 return previous`;
 
-/**
- * The key of a seat's lock, in its event's hash tag (see redis-keys.ts); a named lease (empty event)
- * has a key of its own.
- */
+/** The key of a seat's lock, in its event's hash tag (see redis-keys.ts). */
 export function ticketLockKey(prefix: string, seat: TicketKey): string {
-  return seat.eventId === '' ? namedLeaseKey(prefix, seat.ticketId) : seatKey(prefix, seat.eventId, seat.ticketId);
+  return seatKey(prefix, seat.eventId, seat.ticketId);
 }
 
 /**
@@ -75,7 +72,7 @@ export function createRedisTicketLock(redis: RedisConnection, prefix: string, ti
   redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   redis.defineCommand('fluxLockAll', { lua: LOCK_ALL });
   const key = (seat: TicketKey) => ticketLockKey(prefix, seat);
-  const base = (seat: TicketKey) => (seat.eventId === '' ? '' : eventTag(prefix, seat.eventId));
+  const base = (seat: TicketKey) => eventTag(prefix, seat.eventId);
 
   const acquire = async (seat: TicketKey): Promise<AcquireResult> => {
     // randomUUID draws from a buffered pool: no getrandom() call per lock, unlike randomBytes.

@@ -42,7 +42,7 @@ end
 export const RELEASE_SEAT_LUA = `${FREE_SEAT_LUA}
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  if ARGV[2] ~= '' then free_seat(ARGV[2], ARGV[3]) end
+  free_seat(ARGV[2], ARGV[3])
   return 1
 end
 return 0`;

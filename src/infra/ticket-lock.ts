@@ -8,14 +8,6 @@ export interface Lease extends TicketKey {
   token: string;
 }
 
-/**
- * A lease on a name rather than a seat (an idempotency key in flight): its event is empty, and its
- * key lives outside every event's hash tag.
- */
-export function namedLease(name: string): TicketKey {
-  return { eventId: '', ticketId: name };
-}
-
 /** Why a ticket could not be locked: a request has it now, a buyer's hold keeps it, or it is sold. */
 export type LockRefusal = 'LOCKED' | 'HELD' | 'SOLD';
 

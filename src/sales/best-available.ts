@@ -15,9 +15,11 @@ import {
 } from './errors.js';
 import { commitHold } from './hold-storage.js';
 import type { HoldChange, HoldDeps } from './holds.js';
-import { oncePerKey } from './idempotency.js';
+import { fingerprintOf, KeyRefusal, type KeyStore, oncePerKey } from './idempotency.js';
+import { refuseHoldKey } from './key-tombstones.js';
 import { releaseAll } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
+import { refusalOf } from './refusal-record.js';
 import { PURCHASE_LIMITS, type SaleRequest } from './sale-request.js';
 import { heldTickets, isUniqueViolation } from './sale-transaction.js';
 
@@ -96,12 +98,16 @@ export function bestRequest(input: BestAvailableInput): BestRequest {
 export function holdBestAvailable(db: Db, deps: BestAvailableDeps, request: BestRequest): Promise<HoldChange> {
   const { customerId, idempotencyKey: key } = request;
   if (!key) return holdBest(db, deps, request);
-  const keyed = { kind: 'hold', customerId, key, waitMs: deps.inFlightWaitMs } as const;
-  const earlier = async () => {
-    const hold = await holdOfKey(db, request, key);
-    return hold && { hold, changed: [] };
+  const fingerprint = fingerprintOf([request.eventId, String(request.quantity)]);
+  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+  const store: KeyStore<HoldChange> = {
+    async earlier() {
+      const hold = await holdOfKey(db, request, key);
+      return hold && { hold, changed: [] };
+    },
+    refuse: (refusal) => refuseHoldKey(db, request, key, refusal),
   };
-  return oncePerKey(deps.lock, keyed, earlier, () => holdBest(db, deps, request));
+  return oncePerKey(deps.keyAttempts, keyed, store, () => holdBest(db, deps, request));
 }
 
 async function holdBest(db: Db, deps: BestAvailableDeps, request: BestRequest): Promise<HoldChange> {
@@ -233,7 +239,8 @@ async function availableInPostgres(db: Db, request: BestRequest): Promise<number
 
 /**
  * The hold a best-available key already made. A retry (same event, same number of seats) gets it
- * back; any other request under the key is IdempotencyKeyReused.
+ * back; any other request under the key is IdempotencyKeyReused. A key refused before (its
+ * tombstone) is KeyRefusal.
  */
 async function holdOfKey(
   db: Db,
@@ -247,6 +254,7 @@ async function holdOfKey(
     .from(holdsTable)
     .where(and(eq(holdsTable.customerId, request.customerId), eq(holdsTable.idempotencyKey, key)));
   if (!row) return undefined;
+  if (row.hold.refusal != null) throw new KeyRefusal(refusalOf(row.hold.refusal));
   if (row.hold.eventId !== request.eventId || Number(row.seats) !== request.quantity)
     throw new IdempotencyKeyReusedError(key, { kind: 'hold', id: row.hold.id });
   return row.hold;

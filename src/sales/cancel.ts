@@ -27,7 +27,8 @@ export async function cancelOrder(
       .select({ order: ordersTable, startsAt: eventsTable.startsAt })
       .from(ordersTable)
       .innerJoin(eventsTable, eq(eventsTable.id, ordersTable.eventId))
-      .where(eq(ordersTable.id, input.orderId))
+      // A key's refusal tombstone (db/schema.ts) is not an order.
+      .where(and(eq(ordersTable.id, input.orderId), isNull(ordersTable.refusal)))
       .for('update', { of: ordersTable });
     const organizer = input.viewer.role === 'organizer';
     if (!row || (!organizer && row.order.customerId !== input.viewer.customerId)) {

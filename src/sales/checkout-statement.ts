@@ -119,6 +119,7 @@ export async function commitCheckout(
     createdAt: new Date(first.order_created_at),
     status: first.order_status,
     idempotencyKey: request.idempotencyKey ?? null,
+    refusal: null,
     cancelledAt: null,
   };
   const changed = rows.filter((row) => row.id !== null).map((row) => ticketChangeOf(first.event_id, row));

@@ -88,7 +88,8 @@ export class NotEnoughSeatsError extends ExpectedError {
     readonly requested: number,
     /** How many free seats match the request's sections and price (adjacent or not). */
     readonly available: number,
-    together: boolean,
+    /** Adjacent seats in one row were asked for. */
+    readonly together: boolean,
   ) {
     super(
       together && available >= requested

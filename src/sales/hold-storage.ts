@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { KeysetPage } from '../catalog/keyset-page.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
@@ -111,6 +111,7 @@ export async function commitHold(
     endedAt: null,
     orderId: null,
     idempotencyKey: request.idempotencyKey ?? null,
+    refusal: null,
     createdAt: new Date(first.created_at),
   };
   const tickets = rows.map((row) => ticketChangeOf(request.eventId, row));
@@ -152,12 +153,15 @@ export async function holdForKey(
   return sameSeatsOrReused(key, 'hold', row, request.ticketIds);
 }
 
-/** Holds by id that belong to `customerId`; other customers' holds are simply not returned. */
+/**
+ * Holds by id that belong to `customerId`; other customers' holds are simply not returned, nor is an
+ * idempotency key's refusal tombstone (`refusal` set, db/schema.ts), which is not a hold.
+ */
 export function holdsOfCustomerByIds(db: Db, customerId: string, ids: readonly string[]): Promise<HoldRow[]> {
   return db
     .select()
     .from(holdsTable)
-    .where(and(eq(holdsTable.customerId, customerId), inArray(holdsTable.id, [...ids])));
+    .where(and(eq(holdsTable.customerId, customerId), inArray(holdsTable.id, [...ids]), isNull(holdsTable.refusal)));
 }
 
 /** `(createdAt, id)` beyond the hold named `id`, compared with that row's own values (to the microsecond). */
@@ -165,7 +169,10 @@ function beyondHold(compare: '>' | '<', id: string): SQL {
   return sql`(${holdsTable.createdAt}, ${holdsTable.id}) ${sql.raw(compare)} (select h.created_at, h.id from holds h where h.id = ${id})`;
 }
 
-/** A customer's holds, newest first (ties by id), optionally of one status: a keyset page keyed by hold id. */
+/**
+ * A customer's holds, newest first (ties by id), optionally of one status: a keyset page keyed by
+ * hold id. Refusal tombstones are not holds.
+ */
 export function holdsOfCustomer(
   db: Db,
   customerId: string,
@@ -180,6 +187,7 @@ export function holdsOfCustomer(
     .where(
       and(
         eq(holdsTable.customerId, customerId),
+        isNull(holdsTable.refusal),
         status ? eq(holdsTable.status, status) : undefined,
         page.after === undefined ? undefined : beyondHold('<', page.after),
         page.before === undefined ? undefined : beyondHold('>', page.before),

@@ -1,15 +1,17 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
 import { type HoldRow, holdsTable, type OrderRow, ordersTable } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import type { KeyAttempts } from '../infra/key-attempts.js';
 import { type CheckoutRequest, type CheckoutWrite, commitCheckout } from './checkout-statement.js';
 import { endHolds } from './end-holds.js';
 import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { commitHold, expiredHoldsOf, holdForKey } from './hold-storage.js';
-import { oncePerKey } from './idempotency.js';
+import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
+import { refuseHoldKey } from './key-tombstones.js';
 import { assertOnSale, type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
 import type { SaleRequest } from './sale-request.js';
@@ -61,6 +63,8 @@ async function expireIfDue(
 
 /** What holding seats needs besides the database. */
 export interface HoldDeps extends ReopenDeps {
+  /** What Redis remembers of each idempotency key's attempts. */
+  keyAttempts: KeyAttempts;
   saleSettings: SaleSettingsCache;
   /** How long a hold lasts when its event names no `holdMinutes`. */
   holdTtlMs: number;
@@ -89,12 +93,16 @@ export interface HoldChange {
 export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
   const { customerId, idempotencyKey: key } = request;
   if (!key) return holdBehindLocks(db, deps, request);
-  const keyed = { kind: 'hold', customerId, key, waitMs: deps.inFlightWaitMs } as const;
-  const earlier = async () => {
-    const hold = await holdForKey(db, request, key);
-    return hold && { hold, changed: [] };
+  const fingerprint = fingerprintOf(request.ticketIds);
+  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+  const store: KeyStore<HoldChange> = {
+    async earlier() {
+      const hold = await holdForKey(db, request, key);
+      return hold && { hold, changed: [] };
+    },
+    refuse: (refusal) => refuseHoldKey(db, request, key, refusal),
   };
-  return oncePerKey(deps.lock, keyed, earlier, () => holdBehindLocks(db, deps, request));
+  return oncePerKey(deps.keyAttempts, keyed, store, () => holdBehindLocks(db, deps, request));
 }
 
 async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
@@ -242,7 +250,9 @@ export async function releaseHold(
   const [hold] = await db
     .select()
     .from(holdsTable)
-    .where(and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId)));
+    .where(
+      and(eq(holdsTable.id, input.holdId), eq(holdsTable.customerId, input.customerId), isNull(holdsTable.refusal)),
+    );
   if (!hold) throw new NotFoundError(input.holdId, 'Hold');
   return hold;
 }

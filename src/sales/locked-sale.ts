@@ -1,9 +1,11 @@
 import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
+import type { KeyAttempts } from '../infra/key-attempts.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
 import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
-import { oncePerKey } from './idempotency.js';
+import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
+import { refuseOrderKey } from './key-tombstones.js';
 import type { SaleRequest } from './sale-request.js';
 import { commitSale, orderForKey } from './sale-transaction.js';
 import { type Sale, type SellSeats, settle } from './settle.js';
@@ -16,6 +18,8 @@ export interface PurchaseHooks {
 
 /** What the product's sale needs besides the database. */
 export interface LockedSaleDeps extends LeaseDeps {
+  /** What Redis remembers of each idempotency key's attempts. */
+  keyAttempts: KeyAttempts;
   saleSettings: SaleSettingsCache;
   /** How long a retry with the same idempotency key waits for its in-flight twin (the lock TTL). */
   inFlightWaitMs: number;
@@ -36,12 +40,16 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
   return (db, request) => {
     if (!request.idempotencyKey) return sell(db, request);
     const { customerId, idempotencyKey: key } = request;
-    const keyed = { kind: 'purchase', customerId, key, waitMs: deps.inFlightWaitMs } as const;
-    const earlier = async () => {
-      const order = await orderForKey(db, request, key);
-      return order && { order, changed: [] };
+    const fingerprint = fingerprintOf(request.ticketIds);
+    const keyed = { kind: 'purchase', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+    const store: KeyStore<Sale> = {
+      async earlier() {
+        const order = await orderForKey(db, request, key);
+        return order && { order, changed: [] };
+      },
+      refuse: (refusal) => refuseOrderKey(db, request, key, refusal),
     };
-    return oncePerKey(deps.lock, keyed, earlier, () => sell(db, request));
+    return oncePerKey(deps.keyAttempts, keyed, store, () => sell(db, request));
   };
 }
 

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import type { HoldRow, OrderRow } from '../db/schema.js';
 import { BadRequestError, ExpectedError, InvalidInputError } from '../errors.js';
 import type { AttemptLimiter } from '../infra/attempt-limiter.js';
+import type { KeyAttempts } from '../infra/key-attempts.js';
 import type { SeatIndex } from '../infra/seat-index.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
 import { type BestAvailableInput, bestRequest, holdBestAvailable } from './best-available.js';
@@ -72,6 +73,8 @@ export interface PurchaseService {
 /** What the service is made of; `app.ts` builds it once per instance. */
 export interface PurchaseServiceDeps {
   lock: TicketLock;
+  /** What Redis remembers of each idempotency key's attempts (holds' keys; purchases' go through `sell`). */
+  keyAttempts: KeyAttempts;
   /** The per-event free-seat index that best-available picks from. */
   seatIndex: SeatIndex;
   /** The per-customer attempt budget, taken once per purchase; undefined when turned off. */

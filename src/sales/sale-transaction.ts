@@ -125,6 +125,7 @@ export async function runSale(
     createdAt: new Date(first.order_created_at),
     status: first.order_status,
     idempotencyKey: request.idempotencyKey ?? null,
+    refusal: null,
     cancelledAt: null,
   };
   return { kind: 'sold', order, tickets };
@@ -176,7 +177,11 @@ export async function orderForKey(
   return sameSeatsOrReused(key, 'order', row, request.ticketIds);
 }
 
-/** The order a customer made with an idempotency key, if any. */
+/**
+ * The order a customer made with an idempotency key, if any: for a checkout whose key is taken. A
+ * purchase key's refusal tombstone is found too (the key is taken all the same), so its id may name
+ * no order the customer can see.
+ */
 export async function orderByIdempotencyKey(db: Db, customerId: string, key: string): Promise<OrderRow | undefined> {
   const [order] = await db
     .select()

@@ -16,7 +16,9 @@ export interface SaleSummary {
  * total is their sum, and a cancelled one holds none; no customer holds more than the event's limit,
  * and each limit counter equals the customer's live tickets (bought, and kept by active holds); a
  * seat is HELD exactly when an active hold keeps it, is in at most one active hold, never in both an
- * active hold and a live order, and every checkout's order has exactly its hold's seats.
+ * active hold and a live order, and every checkout's order has exactly its hold's seats; an
+ * idempotency key's refusal tombstone (db/schema.ts) holds no seat and is no live order or hold, and
+ * is not counted among the orders.
  */
 export async function expectSaleInvariants(db: Db): Promise<SaleSummary> {
   const soldTwice = await rows(
@@ -108,10 +110,20 @@ export async function expectSaleInvariants(db: Db): Promise<SaleSummary> {
   );
   expect(badCheckouts, "an order made by checkout without exactly its hold's seats").toEqual([]);
 
+  const badTombstones = await rows(
+    db,
+    sql`select o.id from orders o where o.refusal is not null
+          and (o.status <> 'CANCELLED' or exists (select 1 from order_tickets ot where ot.order_id = o.id))
+        union all
+        select h.id from holds h where h.refusal is not null
+          and (h.status <> 'RELEASED' or exists (select 1 from hold_tickets ht where ht.hold_id = h.id))`,
+  );
+  expect(badTombstones, "a key's refusal tombstone that holds seats or is a live order or hold").toEqual([]);
+
   const [summary] = await rows<{ sold: number; orders: number; lines: number }>(
     db,
     sql`select (select count(*)::int from tickets where status = 'SOLD') as sold,
-               (select count(*)::int from orders) as orders,
+               (select count(*)::int from orders where refusal is null) as orders,
                (select count(*)::int from order_tickets where released_at is null) as lines`,
   );
   if (!summary) throw new Error('no summary row');
