@@ -14,9 +14,8 @@ import {
   TicketsUnavailableError,
 } from './errors.js';
 import { commitHold } from './hold-storage.js';
-import type { HoldChange, HoldDeps } from './holds.js';
-import { fingerprintOf, KeyRefusal, type KeyStore, oncePerKey } from './idempotency.js';
-import { refuseHoldKey } from './key-tombstones.js';
+import { type HoldChange, type HoldDeps, holdKeyStore } from './holds.js';
+import { fingerprintOf, KeyRefusal, oncePerKey } from './idempotency.js';
 import { releaseAll } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
 import { refusalOf } from './refusal-record.js';
@@ -100,13 +99,7 @@ export function holdBestAvailable(db: Db, deps: BestAvailableDeps, request: Best
   if (!key) return holdBest(db, deps, request);
   const fingerprint = fingerprintOf([request.eventId, String(request.quantity)]);
   const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
-  const store: KeyStore<HoldChange> = {
-    async earlier() {
-      const hold = await holdOfKey(db, request, key);
-      return hold && { hold, changed: [] };
-    },
-    refuse: (refusal) => refuseHoldKey(db, request, key, refusal),
-  };
+  const store = holdKeyStore(db, request, key, () => holdOfKey(db, request, key));
   return oncePerKey(deps.keyAttempts, keyed, store, () => holdBest(db, deps, request));
 }
 

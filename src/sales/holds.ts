@@ -11,7 +11,7 @@ import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError 
 import type { GroupCommitter } from './group-commit.js';
 import { commitHold, expiredHoldsOf, holdForKey } from './hold-storage.js';
 import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
-import { refuseHoldKey } from './key-tombstones.js';
+import { type KeyOwner, refuseHoldKey } from './key-tombstones.js';
 import { assertOnSale, type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
 import type { SaleRequest } from './sale-request.js';
@@ -95,14 +95,27 @@ export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise
   if (!key) return holdBehindLocks(db, deps, request);
   const fingerprint = fingerprintOf(request.ticketIds);
   const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
-  const store: KeyStore<HoldChange> = {
+  const store = holdKeyStore(db, request, key, () => holdForKey(db, request, key));
+  return oncePerKey(deps.keyAttempts, keyed, store, () => holdBehindLocks(db, deps, request));
+}
+
+/**
+ * Where a hold key's answer lives: the hold `find` reads (the key's hold, checked against the
+ * request), or the key's refusal tombstone among the holds.
+ */
+export function holdKeyStore(
+  db: Db,
+  owner: KeyOwner,
+  key: string,
+  find: () => Promise<HoldRow | undefined>,
+): KeyStore<HoldChange> {
+  return {
     async earlier() {
-      const hold = await holdForKey(db, request, key);
+      const hold = await find();
       return hold && { hold, changed: [] };
     },
-    refuse: (refusal) => refuseHoldKey(db, request, key, refusal),
+    refuse: (refusal) => refuseHoldKey(db, owner, key, refusal),
   };
-  return oncePerKey(deps.keyAttempts, keyed, store, () => holdBehindLocks(db, deps, request));
 }
 
 async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
