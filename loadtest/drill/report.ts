@@ -3,10 +3,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { timelineChart } from './chart.js';
 import type { Snapshot, Unknowns, Verdict } from './checker.js';
+import type { ConvergenceCheck } from './convergence.js';
 import type { Operation } from './history.js';
 import type { Fault } from './nemesis.js';
 import type { DrillOptions } from './options.js';
-import type { ConvergenceCheck } from './run-drill.js';
 import type { Bin, FaultFigures } from './timeline.js';
 
 /** Everything a drill measured and judged (the JSON report). */

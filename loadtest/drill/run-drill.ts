@@ -8,50 +8,18 @@ import { createLoadDatabase, type LoadDatabase, seedSale } from '../database.js'
 import { type ServerProcess, type ServerSpec, startServers, stopServers } from '../processes.js';
 import { sleep } from '../services.js';
 import { checkHistory, unknownsOf, type Verdict, type Window } from './checker.js';
+import { type ConvergenceCheck, checkMaps, finalConvergence, resyncBlocksRead } from './convergence.js';
 import { History, operationsOf } from './history.js';
 import { SeatPicker, startLoad } from './load.js';
 import { type Fault, inject, NEMESES } from './nemesis.js';
 import type { DrillOptions } from './options.js';
 import { type DrillReport, drillSummary, killedHolds, writeDrillReport } from './report.js';
 import { readSeatStates, readSnapshot, sqlInvariants } from './snapshot.js';
-import { connectionSteps, differences, explainWrong, LiveSeatMap, type SeatState } from './subscribers.js';
+import { connectionSteps, LiveSeatMap } from './subscribers.js';
 import { binsOf, faultFigures } from './timeline.js';
 
 /** Holds planted on the victim of a kill or stop just before it, two seats each from the venue's far end. */
 const PLANTED_HOLDS = 3;
-
-/** One seat-map check: how many seats each subscriber had wrong, and when. */
-export interface ConvergenceCheck {
-  /** The fault it follows, or `final` (after the load, once every hold has expired). */
-  after: string;
-  /** Epoch ms of the check, and how long after the fault's end. */
-  at: number;
-  sinceFaultEndMs: number;
-  /** Seats each subscriber had older than the database had them committed a second before the check. */
-  wrong: number[];
-  /** For each subscriber with seats wrong, why (see explainWrong). */
-  notes?: string[];
-  /**
-   * Per subscriber, when it last finished loading its map again after losing its socket in this
-   * fault: ms after the fault's end (negative: before it ended); null if it never had to.
-   */
-  reloadedMs?: Array<number | null>;
-  /** Per subscriber, its connection steps since the fault's start (see connectionSteps). */
-  steps?: string[][];
-  /** Per instance, the blocks of seats its live copy had read again by then (a lost message repaired). */
-  resyncBlocks?: Array<number | null>;
-}
-
-/** An instance's `flux_live_resync_blocks_read`, or null if it does not answer. */
-async function resyncBlocksRead(url: string): Promise<number | null> {
-  try {
-    const response = await fetch(new URL('/metrics', url), { signal: AbortSignal.timeout(2000) });
-    const found = /^flux_live_resync_blocks_read\S* (\d+)/m.exec(await response.text());
-    return found ? Number(found[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Everything a drill started, so it can all be stopped whatever happens. */
 interface Started {
@@ -67,38 +35,6 @@ async function tearDown(started: Started, keep: boolean): Promise<void> {
   await stopServers(started.servers);
   await started.redis?.stop();
   if (!keep) await started.database?.drop();
-}
-
-/**
- * Compares every subscriber's map with `truth` (the tickets as the database had them at some moment)
- * and explains each wrong map relative to `from` (a fault's end), with its connection steps since
- * `after` (the fault's start).
- */
-function checkMaps(
-  truth: ReadonlyMap<string, SeatState & { changedAt: number }>,
-  maps: readonly LiveSeatMap[],
-  times: { from: number; after: number },
-): { wrong: number[]; notes: string[] } {
-  const wrong = maps.map((map) => differences(map.seats, truth));
-  const notes = wrong.flatMap((ids, i) =>
-    ids.length === 0
-      ? []
-      : [
-          `subscriber ${i} (${maps[i]?.url}): ${explainWrong(maps[i] as LiveSeatMap, truth, ids, times.from, times.after)}`,
-        ],
-  );
-  return { wrong: wrong.map((ids) => ids.length), notes };
-}
-
-/** After the load: polls until every map equals the database, at most `withinMs`. */
-async function finalConvergence(url: string, eventId: string, maps: readonly LiveSeatMap[], withinMs: number) {
-  const from = Date.now();
-  let checked = checkMaps(await readSeatStates(url, eventId), maps, { from, after: from });
-  while (checked.wrong.some((n) => n > 0) && Date.now() - from < withinMs) {
-    await sleep(100);
-    checked = checkMaps(await readSeatStates(url, eventId), maps, { from, after: from });
-  }
-  return { ...checked, tookMs: Date.now() - from };
 }
 
 /**
