@@ -201,9 +201,11 @@ it(
     await page.keyboard.press('Enter');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Space');
-    expect(await lookOf(page, event.ticketGlobalIds[0] as string)).toBe('selected');
-    expect(await lookOf(page, event.ticketGlobalIds[1] as string)).toBe('selected');
-    expect((await focused()).label).toContain('row A, seat 2, 50.00: selected');
+    // Preact repaints after the key's event handler returns: wait for the frame, not the instant.
+    const repaint = { timeout: 2000 };
+    await expect.poll(() => lookOf(page, event.ticketGlobalIds[0] as string), repaint).toBe('selected');
+    await expect.poll(() => lookOf(page, event.ticketGlobalIds[1] as string), repaint).toBe('selected');
+    await expect.poll(async () => (await focused()).label, repaint).toContain('row A, seat 2, 50.00: selected');
 
     for (let presses = 0; !(await focused()).text.startsWith('Hold 2 seats'); presses++) {
       expect(presses, 'Tab never reached the hold button').toBeLessThan(40);
