@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory, type Snapshot, unknownsOf } from '../loadtest/drill/checker.js';
 import { type Attempt, type Outcome, operationsOf } from '../loadtest/drill/history.js';
 import { differences, explainWrong } from '../loadtest/drill/subscribers.js';
-import { binsOf, faultFigures } from '../loadtest/drill/timeline.js';
+import { binsOf, faultFigures, quietRecovery } from '../loadtest/drill/timeline.js';
 
 // The drill's checker on hand-made histories: a good one passes every rule, and each kind of bad one
 // (a lost acknowledged order, a double-sold seat, a refusal that made an order, a late hold) fails
@@ -142,6 +142,22 @@ describe('the drill timeline and seat-map comparison', () => {
     expect(figures.before).toBe(100);
     expect(figures.during).toBe(0);
     expect(figures.recoveryMs).toBe(500);
+  });
+
+  it('reads the recovery measure where no fault was: 0 on a steady load, the dip where the load itself sags', () => {
+    const steady: Attempt[] = [];
+    for (let ms = 0; ms < 20_000; ms += 10)
+      steady.push({ ...attempt(ms, 'purchase', ['A'], refused), invoke: T0 + ms, complete: T0 + ms });
+    const fault = { start: T0 + 9000, end: T0 + 10_000 };
+    const calm = quietRecovery(binsOf(steady, T0, T0 + 20_000), T0, [fault], T0 + 20_000);
+    // 2.5 s to 17 s, every 500 ms, less 6.5 s to 14 s around the fault.
+    expect(calm).toEqual({ points: 15, medianMs: 0, worstMs: 0 });
+    // Half the answers from 4.0 to 5.0 s, with no fault there: from the point at 4.0 s, the first 500 ms
+    // at ≥ 90 % starts at 4.9 s (one half bin, four full ones).
+    const sagging = steady.filter((a) => a.complete < T0 + 4000 || a.complete >= T0 + 5000 || a.complete % 20 === 0);
+    const noisy = quietRecovery(binsOf(sagging, T0, T0 + 20_000), T0, [fault], T0 + 20_000);
+    expect(noisy.worstMs).toBe(900);
+    expect(noisy.medianMs).toBe(0);
   });
 
   it('tells a seat map behind the database from one that has every change, or a later one', () => {

@@ -18,20 +18,33 @@ export interface LoadSettings {
 }
 
 /**
- * What buyers know of the venue: seats seen sold (from their own wins and from refusals naming SOLD).
- * They pick among the first `hot` seats not seen sold, so buyers contend as in a rush, and the window
- * moves down the venue as it sells.
+ * How long buyers leave a seat they were told is held, as a seat map shows it held. Without this the
+ * load collapses onto the few held seats: every client hammers them for cheap HELD refusals, the
+ * venue barely sells, and any fault that lets those holds lapse turns the mix into real sales,
+ * which reads as lost throughput though nothing is slow.
+ */
+export const HELD_SEAT_AVOID_MS = 1000;
+
+/**
+ * What buyers know of the venue: seats seen sold (from their own wins and from refusals naming SOLD),
+ * and seats seen held lately (refusals naming HELD). They pick among the first `hot` seats not seen
+ * sold, skipping seats seen held in the last {@link HELD_SEAT_AVOID_MS}, so buyers contend as in a
+ * rush, and the window moves down the venue as it sells.
  */
 export class SeatPicker {
   private readonly sold: Uint8Array;
+  /** When each seat was last seen held (epoch ms; 0: never). */
+  private readonly heldAt: Float64Array;
   private readonly indexOf: Map<string, number>;
   private low = 0;
 
   constructor(
     private readonly ids: readonly string[],
     private readonly hot: number,
+    private readonly now: () => number = Date.now,
   ) {
     this.sold = new Uint8Array(ids.length);
+    this.heldAt = new Float64Array(ids.length);
     this.indexOf = new Map(ids.map((seat, i) => [seat, i]));
   }
 
@@ -42,14 +55,23 @@ export class SeatPicker {
     while (this.low < this.ids.length && this.sold[this.low]) this.low++;
   }
 
-  /** `count` adjacent seats not seen sold from the hot window, or null when the venue is sold out. */
+  markHeld(id: string): void {
+    const i = this.indexOf.get(id);
+    if (i !== undefined) this.heldAt[i] = this.now();
+  }
+
+  /**
+   * `count` adjacent seats not seen sold nor lately held, from the hot window; a seat not seen sold
+   * (held lately or not) when none are; null when the venue is sold out.
+   */
   pick(count: number): string[] | null {
     if (this.low >= this.ids.length) return null;
+    const heldSince = this.now() - HELD_SEAT_AVOID_MS;
     for (let tries = 0; tries < 20; tries++) {
       const start = this.low + Math.floor(Math.random() * this.hot);
       const seats: string[] = [];
       for (let i = start; i < this.ids.length && seats.length < count; i++)
-        if (!this.sold[i]) seats.push(this.ids[i] ?? '');
+        if (!this.sold[i] && (this.heldAt[i] ?? 0) < heldSince) seats.push(this.ids[i] ?? '');
       if (seats.length === count) return seats;
     }
     return [this.ids[this.low] ?? ''];
@@ -63,6 +85,8 @@ export interface Load {
   stop(): Promise<void>;
   /** Operations settled so far (a quick figure for progress lines). */
   settled(): number;
+  /** When the first client found every seat seen sold and stopped (epoch ms), or null. */
+  soldOutAt(): number | null;
   /**
    * Holds `seats` through instance `instance` (first try) as buyer `authorization`, and walks away:
    * a hold that instance made, which must expire on time even if the instance dies.
@@ -98,6 +122,7 @@ export function startLoad(
   let running = true;
   let ops = 0;
   let settledOps = 0;
+  let soldOutAt: number | null = null;
 
   /** One operation: attempts until a typed answer (or the retry budget is spent). Returns its outcome. */
   const operate = async (worker: Worker, kind: OpKind, seats: string[], holdId?: string): Promise<Outcome> => {
@@ -126,8 +151,11 @@ export function startLoad(
       if (holdId) line.holdId = holdId;
       history.record(line);
       for (const seat of answer.soldSeats) picker.markSold(seat);
+      for (const seat of answer.heldSeats) picker.markHeld(seat);
       if (kind === 'purchase' && outcome.type === 'refused' && outcome.reason === 'SOLD')
         picker.markSold(seats[0] ?? '');
+      if (kind === 'purchase' && outcome.type === 'refused' && outcome.reason === 'HELD')
+        picker.markHeld(seats[0] ?? '');
       if (outcome.type !== 'unknown' || Date.now() >= giveUpAt) break;
       await sleep(Math.min(500, 50 * attempt));
     }
@@ -152,7 +180,10 @@ export function startLoad(
       const roll = Math.random();
       const count = roll < 0.4 ? 1 : 2 + Math.floor(Math.random() * 3);
       const seats = picker.pick(count);
-      if (!seats) return;
+      if (!seats) {
+        soldOutAt ??= Date.now();
+        return;
+      }
       if (roll < 0.4) {
         const bought = await operate(worker, 'purchase', seats);
         if (bought.type === 'ok') picker.markSold(seats[0] ?? '');
@@ -169,6 +200,7 @@ export function startLoad(
   return {
     history,
     settled: () => settledOps,
+    soldOutAt: () => soldOutAt,
     plantHold: (instance, seats, authorization) => operate({ index: -1, authorization, next: instance }, 'hold', seats),
     async stop() {
       running = false;

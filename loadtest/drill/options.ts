@@ -32,7 +32,7 @@ export interface DrillOptions {
 /** The drill's usage lines (for the load test's usage text). */
 export const DRILL_USAGE = [
   'usage: npm run loadtest -- drill --nemesis <kill|stop|redis-restart|redis-flush|pg-terminate|a,b,…|all> [options]',
-  '  --instances N (2)  --workers N (24 closed-loop clients)  --seats N (5000)  --hot N (200 seats contended)',
+  '  --instances N (2)  --workers N (24 closed-loop clients)  --seats N (10000)  --hot N (200 seats contended)',
   '  --warmup 3s  --before 3s  --after (resync + 2 s)  --subscribers N (3)  --lock-ttl-ms N (5000)  --resync-ms N (5000)',
   '  --hold-seconds S (3)  --think 200ms  --timeout 3s  --retry-for 20s  --redis-down 1s  --keep  --out DIR  --quiet',
 ].join('\n');
@@ -74,7 +74,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
   const instances = positiveInt('instances', v.instances, 2);
   if (instances < 2) throw new Error('--instances: a drill needs at least 2');
   const resyncMs = positiveInt('resync-ms', v['resync-ms'], 5000);
-  const seats = positiveInt('seats', v.seats, 5000);
+  const seats = positiveInt('seats', v.seats, 10_000);
   return {
     nemeses,
     instances,

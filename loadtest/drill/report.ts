@@ -7,7 +7,7 @@ import type { ConvergenceCheck } from './convergence.js';
 import type { Operation } from './history.js';
 import type { Fault } from './nemesis.js';
 import type { DrillOptions } from './options.js';
-import type { Bin, FaultFigures } from './timeline.js';
+import type { Bin, FaultFigures, QuietRecovery } from './timeline.js';
 
 /** Everything a drill measured and judged (the JSON report). */
 export interface DrillReport {
@@ -18,7 +18,11 @@ export interface DrillReport {
   historyFile: string;
   /** From the load's start to its stop (ms). */
   durationMs: number;
+  /** When the clients found the venue sold out and stopped (ms from the origin), or null: they never did. */
+  soldOutMs: number | null;
   faults: Array<Fault & { figures: FaultFigures }>;
+  /** The recovery measure where no fault was (its noise floor). */
+  quiet: QuietRecovery;
   /** Attempts by outcome. */
   attempts: { ok: number; refused: number; unknown: number };
   operations: number;
@@ -72,6 +76,23 @@ export function timingTarget(
   return { target: `recovery ≤ ${limit} ms`, met: recovery !== null && recovery <= limit };
 }
 
+/** A warning when the venue sold out under load: from then on, throughput measures no load at all. */
+function soldOutLines(report: DrillReport): string[] {
+  if (report.soldOutMs === null) return [];
+  const later = report.faults
+    .filter((f) => f.end - report.origin + 2000 > (report.soldOutMs ?? 0))
+    .map((f) => f.nemesis);
+  return [
+    `WARNING: the venue sold out at ${(report.soldOutMs / 1000).toFixed(1)} s and the clients stopped; ${later.length ? `the recovery of ${later.join(', ')} measures an idle system` : 'every fault was over by then'}. Run with more --seats.`,
+  ];
+}
+
+/** The recovery measure's reading where no fault was, to read the faults' figures against. */
+function quietLine({ quiet }: DrillReport): string {
+  if (quiet.points === 0) return 'Recovery where no fault was: no fault-free point to measure.';
+  return `Recovery where no fault was (its noise floor), at ${quiet.points} points 500 ms apart: median ${quiet.medianMs} ms, worst ${quiet.worstMs} ms.`;
+}
+
 const pct = (share: number | null) => (share === null ? 'n/a' : `${Math.round(share * 1000) / 10} %`);
 
 /** One row per fault: the drill table of the report, the README and the log. */
@@ -101,11 +122,14 @@ function markdown(report: DrillReport, svg: string): string {
     ...FAULT_HEADER,
     ...faultRows(report),
     '',
+    quietLine(report),
+    '',
     `${report.operations} operations, ${report.attempts.ok + report.attempts.refused + report.attempts.unknown} attempts: ${report.attempts.ok} successes, ${report.attempts.refused} refusals, ${report.attempts.unknown} unknown (${
       Object.entries(report.unknownErrors)
         .map(([e, n]) => `${e} ${n}`)
         .join(', ') || 'none'
     }).`,
+    ...soldOutLines(report),
     `Unknown outcomes: ${u.met} operations met one; a retry with the same key resolved ${u.resolved}, ${u.stayed} stayed unknown (${u.stayedAndMade} of which made an order or hold, as the database shows).`,
     '',
     '| rule | verdict | detail |',
@@ -177,7 +201,9 @@ export function drillSummary(report: DrillReport): string[] {
     '',
     ...FAULT_HEADER,
     ...faultRows(report),
+    quietLine(report),
     '',
+    ...soldOutLines(report),
     `unknown outcomes: ${report.unknowns.met} operations; resolved by a retry ${report.unknowns.resolved}, stayed unknown ${report.unknowns.stayed} (${report.unknowns.stayedAndMade} made an order or hold)`,
     ...report.verdicts.map(
       (v) =>

@@ -36,9 +36,16 @@ interface Result {
   tickets?: Array<{ ticketId?: string; reason?: string }>;
 }
 
-/** An answer's outcome, and the seats a refusal named SOLD (what buyers learn from). */
-export function classifyReply(statusCode: number, text: string): { outcome: Outcome; soldSeats: string[] } {
-  const unknown = (error: string) => ({ outcome: { type: 'unknown', error } as Outcome, soldSeats: [] });
+/** An answer's outcome, and the seats a refusal named SOLD or HELD (what buyers learn from). */
+export interface Reply {
+  outcome: Outcome;
+  soldSeats: string[];
+  heldSeats: string[];
+}
+
+/** An answer's outcome, and what its refusal says of the seats (see {@link Reply}). */
+export function classifyReply(statusCode: number, text: string): Reply {
+  const unknown = (error: string): Reply => ({ outcome: { type: 'unknown', error }, soldSeats: [], heldSeats: [] });
   let reply: { data?: { r?: Result } | null; errors?: Array<{ extensions?: { code?: string } }> };
   try {
     reply = JSON.parse(text);
@@ -63,25 +70,25 @@ export function classifyReply(statusCode: number, text: string): { outcome: Outc
         seats,
       },
       soldSeats: [],
+      heldSeats: [],
     };
   }
-  if (typename === 'ReleaseHoldSuccess') return { outcome: { type: 'ok', typename }, soldSeats: [] };
+  if (typename === 'ReleaseHoldSuccess') return { outcome: { type: 'ok', typename }, soldSeats: [], heldSeats: [] };
   const named = result.tickets ?? [];
   const reason = result.reason ?? ([...new Set(named.map((t) => t.reason ?? ''))].sort().join('+') || undefined);
-  const soldSeats = named.filter((t) => t.reason === 'SOLD').map((t) => t.ticketId ?? '');
-  return { outcome: { type: 'refused', typename, ...(reason ? { reason } : {}) }, soldSeats };
+  const seatsWhy = (why: string) => named.filter((t) => t.reason === why).map((t) => t.ticketId ?? '');
+  return {
+    outcome: { type: 'refused', typename, ...(reason ? { reason } : {}) },
+    soldSeats: seatsWhy('SOLD'),
+    heldSeats: seatsWhy('HELD'),
+  };
 }
 
 /**
  * Sends one attempt and classifies what came back. No answer within `timeoutMs`, or a connection that
  * fails, is an unknown outcome named after its error code.
  */
-export async function send(
-  pool: Pool,
-  authorization: string,
-  body: string,
-  timeoutMs: number,
-): Promise<{ outcome: Outcome; soldSeats: string[] }> {
+export async function send(pool: Pool, authorization: string, body: string, timeoutMs: number): Promise<Reply> {
   try {
     const response = await pool.request({
       path: '/graphql',
@@ -94,6 +101,7 @@ export async function send(
   } catch (error) {
     const { code, name } = error as { code?: string; name?: string };
     const timedOut = name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-    return { outcome: { type: 'unknown', error: timedOut ? 'timeout' : (code ?? name ?? 'Error') }, soldSeats: [] };
+    const named = timedOut ? 'timeout' : (code ?? name ?? 'Error');
+    return { outcome: { type: 'unknown', error: named }, soldSeats: [], heldSeats: [] };
   }
 }

@@ -16,7 +16,7 @@ import type { DrillOptions } from './options.js';
 import { type DrillReport, drillSummary, killedHolds, writeDrillReport } from './report.js';
 import { readSeatStates, readSnapshot, sqlInvariants } from './snapshot.js';
 import { connectionSteps, LiveSeatMap } from './subscribers.js';
-import { binsOf, faultFigures } from './timeline.js';
+import { binsOf, faultFigures, quietRecovery } from './timeline.js';
 
 /** Holds planted on the victim of a kill or stop just before it, two seats each from the venue's far end. */
 const PLANTED_HOLDS = 3;
@@ -219,7 +219,9 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       options,
       historyFile: historyPath,
       durationMs: loadEnd - origin,
+      soldOutMs: load.soldOutAt() === null ? null : (load.soldOutAt() ?? 0) - origin,
       faults: faults.map((fault) => ({ ...fault, figures: faultFigures(bins, origin, fault) })),
+      quiet: quietRecovery(bins, origin, faults, loadEnd),
       attempts: {
         ok: history.attempts.filter((a) => a.outcome.type === 'ok').length,
         refused: history.attempts.filter((a) => a.outcome.type === 'refused').length,

@@ -85,3 +85,36 @@ export function faultFigures(
     recoveryMs,
   };
 }
+
+/** The recovery measure taken where no fault was: how far from 0 the load's own noise puts it. */
+export interface QuietRecovery {
+  /** Fault-free points measured. */
+  points: number;
+  medianMs: number | null;
+  worstMs: number | null;
+}
+
+/**
+ * {@link faultFigures}' recovery time at instants with no fault: every 500 ms from 2.5 s after the
+ * origin to 3 s before `until`, skipping the 2.5 s before each fault and the 4 s after its end. A
+ * steady load reads 0 there; what it reads instead is the noise a fault's figure stands on.
+ */
+export function quietRecovery(
+  bins: readonly Bin[],
+  origin: number,
+  faults: ReadonlyArray<{ start: number; end: number }>,
+  until: number,
+): QuietRecovery {
+  const readings: number[] = [];
+  for (let at = origin + 2500; at < until - 3000; at += 500) {
+    if (faults.some((f) => at > f.start - 2500 && at < f.end + 4000)) continue;
+    const { recoveryMs } = faultFigures(bins, origin, { start: at, end: at });
+    if (recoveryMs !== null) readings.push(recoveryMs);
+  }
+  readings.sort((a, b) => a - b);
+  return {
+    points: readings.length,
+    medianMs: readings.length ? (readings[readings.length >> 1] ?? null) : null,
+    worstMs: readings.at(-1) ?? null,
+  };
+}
