@@ -24,6 +24,8 @@ export interface DrillOptions {
   timeoutMs: number;
   retryForMs: number;
   redisDownMs: number;
+  /** Each instance's DATABASE_POOL_SIZE (the servers' default is 10). */
+  dbPool: number;
   keep: boolean;
   outDir: string;
   quiet: boolean;
@@ -34,7 +36,7 @@ export const DRILL_USAGE = [
   'usage: npm run loadtest -- drill --nemesis <kill|stop|redis-restart|redis-flush|pg-terminate|a,b,…|all> [options]',
   '  --instances N (2)  --workers N (24 closed-loop clients)  --seats N (10000)  --hot N (200 seats contended)',
   '  --warmup 3s  --before 3s  --after (resync + 2 s)  --subscribers N (3)  --lock-ttl-ms N (5000)  --resync-ms N (5000)',
-  '  --hold-seconds S (3)  --think 200ms  --timeout 3s  --retry-for 20s  --redis-down 1s  --keep  --out DIR  --quiet',
+  '  --hold-seconds S (3)  --think 200ms  --timeout 3s  --retry-for 20s  --redis-down 1s  --db-pool N (10)  --keep  --out DIR  --quiet',
 ].join('\n');
 
 /** Reads `drill …` (argv without the word `drill`); throws naming the first bad option. */
@@ -58,6 +60,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
       timeout: { type: 'string' },
       'retry-for': { type: 'string' },
       'redis-down': { type: 'string' },
+      'db-pool': { type: 'string' },
       keep: { type: 'boolean', default: false },
       out: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -92,6 +95,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
     timeoutMs: parseDuration(v.timeout ?? '3s'),
     retryForMs: parseDuration(v['retry-for'] ?? '20s'),
     redisDownMs: parseDuration(v['redis-down'] ?? '1s'),
+    dbPool: positiveInt('db-pool', v['db-pool'], 10),
     keep: v.keep ?? false,
     outDir: v.out ?? 'loadtest/results',
     quiet: v.quiet ?? false,

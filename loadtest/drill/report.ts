@@ -115,7 +115,7 @@ function markdown(report: DrillReport, svg: string): string {
   return [
     `# Fault drill ${report.name}`,
     '',
-    `\`npm run loadtest -- ${report.command}\` · ${report.startedAt} · ${report.options.instances} instances, ${report.options.workers} closed-loop clients, ${report.options.subscribers} subscribers, ${report.options.seats} seats (${report.options.hotSeats} contended), LOCK_TTL_MS ${report.options.lockTtlMs}, AVAILABILITY_RESYNC_MS ${report.options.resyncMs}, holds of ${report.options.holdSeconds} s`,
+    `\`npm run loadtest -- ${report.command}\` · ${report.startedAt} · ${report.options.instances} instances, ${report.options.workers} closed-loop clients, ${report.options.subscribers} subscribers, ${report.options.seats} seats (${report.options.hotSeats} contended), LOCK_TTL_MS ${report.options.lockTtlMs}, AVAILABILITY_RESYNC_MS ${report.options.resyncMs}, DATABASE_POOL_SIZE ${report.options.dbPool}, holds of ${report.options.holdSeconds} s`,
     '',
     `Verdict: **${report.passed ? 'PASS' : 'FAIL'}**. History: \`${basename(report.historyFile)}\` (one JSON line per attempt). Timeline: [${basename(svg)}](${basename(svg)}).`,
     '',

@@ -91,6 +91,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
         HOLD_TTL_MS: String(options.holdSeconds * 1000),
         AVAILABILITY_RESYNC_MS: String(options.resyncMs),
         LOG_LEVEL: 'warn',
+        DATABASE_POOL_SIZE: String(options.dbPool),
         // The seat-map checks read each instance's flux_live_resync_blocks_read (lost messages repaired).
         METRICS: 'true',
       },
