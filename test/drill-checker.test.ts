@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkHistory, type Snapshot, unknownsOf } from '../loadtest/drill/checker.js';
 import { type Attempt, type Outcome, operationsOf } from '../loadtest/drill/history.js';
+import { HELD_SEAT_AVOID_MS, SeatPicker } from '../loadtest/drill/load.js';
 import { differences, explainWrong } from '../loadtest/drill/subscribers.js';
 import { binsOf, faultFigures, quietRecovery } from '../loadtest/drill/timeline.js';
 
@@ -142,6 +143,21 @@ describe('the drill timeline and seat-map comparison', () => {
     expect(figures.before).toBe(100);
     expect(figures.during).toBe(0);
     expect(figures.recoveryMs).toBe(500);
+  });
+
+  it('picks seats not seen sold, leaves a seat it was told is held alone for a while, then offers it again', () => {
+    let now = 1_000;
+    const picker = new SeatPicker(['A', 'B', 'C'], 1, () => now);
+    expect(picker.pick(1)).toEqual(['A']);
+    picker.markSold('A');
+    picker.markHeld('B');
+    expect(picker.pick(1)).toEqual(['C']);
+    expect(picker.pick(2)).toEqual(['B']); // no 2 seats free of both: the first seat not seen sold
+    now += HELD_SEAT_AVOID_MS;
+    expect(picker.pick(2)).toEqual(['B', 'C']);
+    picker.markSold('B');
+    picker.markSold('C');
+    expect(picker.pick(1)).toBeNull();
   });
 
   it('reads the recovery measure where no fault was: 0 on a steady load, the dip where the load itself sags', () => {

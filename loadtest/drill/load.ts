@@ -33,7 +33,7 @@ export const HELD_SEAT_AVOID_MS = 1000;
  */
 export class SeatPicker {
   private readonly sold: Uint8Array;
-  /** When each seat was last seen held (epoch ms; 0: never). */
+  /** When each seat was last seen held (epoch ms; -Infinity: never). */
   private readonly heldAt: Float64Array;
   private readonly indexOf: Map<string, number>;
   private low = 0;
@@ -44,7 +44,7 @@ export class SeatPicker {
     private readonly now: () => number = Date.now,
   ) {
     this.sold = new Uint8Array(ids.length);
-    this.heldAt = new Float64Array(ids.length);
+    this.heldAt = new Float64Array(ids.length).fill(Number.NEGATIVE_INFINITY);
     this.indexOf = new Map(ids.map((seat, i) => [seat, i]));
   }
 
@@ -71,7 +71,7 @@ export class SeatPicker {
       const start = this.low + Math.floor(Math.random() * this.hot);
       const seats: string[] = [];
       for (let i = start; i < this.ids.length && seats.length < count; i++)
-        if (!this.sold[i] && (this.heldAt[i] ?? 0) < heldSince) seats.push(this.ids[i] ?? '');
+        if (!this.sold[i] && (this.heldAt[i] ?? 0) <= heldSince) seats.push(this.ids[i] ?? '');
       if (seats.length === count) return seats;
     }
     return [this.ids[this.low] ?? ''];

@@ -78,12 +78,11 @@ export function timingTarget(
 
 /** A warning when the venue sold out under load: from then on, throughput measures no load at all. */
 function soldOutLines(report: DrillReport): string[] {
-  if (report.soldOutMs === null) return [];
-  const later = report.faults
-    .filter((f) => f.end - report.origin + 2000 > (report.soldOutMs ?? 0))
-    .map((f) => f.nemesis);
+  const soldOut = report.soldOutMs;
+  if (soldOut === null) return [];
+  const later = report.faults.filter((f) => f.end - report.origin + 2000 > soldOut).map((f) => f.nemesis);
   return [
-    `WARNING: the venue sold out at ${(report.soldOutMs / 1000).toFixed(1)} s and the clients stopped; ${later.length ? `the recovery of ${later.join(', ')} measures an idle system` : 'every fault was over by then'}. Run with more --seats.`,
+    `WARNING: the venue sold out at ${(soldOut / 1000).toFixed(1)} s and the clients stopped; ${later.length ? `the recovery of ${later.join(', ')} measures an idle system` : 'every fault was over by then'}. Run with more --seats.`,
   ];
 }
 

@@ -213,6 +213,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
     });
 
     const bins = binsOf(history.attempts, origin, settled);
+    const soldOutAt = load.soldOutAt();
     const report: DrillReport = {
       name,
       command,
@@ -220,7 +221,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       options,
       historyFile: historyPath,
       durationMs: loadEnd - origin,
-      soldOutMs: load.soldOutAt() === null ? null : (load.soldOutAt() ?? 0) - origin,
+      soldOutMs: soldOutAt === null ? null : soldOutAt - origin,
       faults: faults.map((fault) => ({ ...fault, figures: faultFigures(bins, origin, fault) })),
       quiet: quietRecovery(bins, origin, faults, loadEnd),
       attempts: {
