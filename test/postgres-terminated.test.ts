@@ -13,6 +13,31 @@ import { PG_ADMIN_URL } from './helpers/services.js';
 // exception no caller can catch (porsager/postgres#1208). patches/postgres+3.4.9.patch fails the
 // connection's queries instead. Without it, this file's worker process dies.
 
+it("a failing types query on a new connection fails that connection's query, not the process", async ({ database }) => {
+  // postgres.js reads the array types first on every new connection and dropped that promise, so a
+  // types query that failed (here cancelled by a 1 ms statement_timeout; in CI, its connection lost
+  // mid-query) was an unhandled rejection that ends a Node process (porsager/postgres#1192). The
+  // patch catches it; without it this test sees 3 rejections (and vitest reports them as errors).
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const client = postgres(database.url, { max: 1, onnotice: () => {}, connection: { statement_timeout: 1 } });
+      const code = await client`select pg_sleep(0.01)`.then(
+        () => 'answered',
+        (error: { code?: string }) => error.code,
+      );
+      expect(code).toBe('57014');
+      await client.end({ timeout: 2 });
+    }
+    await sleep(200);
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 it('a transaction whose backend is terminated fails with CONNECTION_CLOSED, the process lives, and the pool serves the next query', async ({
   database,
 }) => {
