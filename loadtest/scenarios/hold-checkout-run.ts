@@ -5,7 +5,6 @@ import type { HoldFigures } from '../contender-result.js';
 import { type Clients, openClients } from '../http-client.js';
 import type { InvariantResult } from '../invariants.js';
 import { LatencyRecorder } from '../latency.js';
-import { AVAILABILITY_SUBSCRIPTION, openSubscriber } from '../live.js';
 import { sleep } from '../services.js';
 import { type StatementSnapshot, statementsBetween } from '../statement-counter.js';
 import type { Outcome } from '../targets.js';
@@ -15,7 +14,6 @@ import {
   checkoutBody,
   drawDistinct,
   GrowingTarget,
-  type Heard,
   holdBody,
   MOST_SEATS,
   post,
@@ -25,6 +23,7 @@ import {
   uuidOf,
 } from './hold-checkout-buyers.js';
 import { holdChecks } from './hold-checkout-checks.js';
+import { HoldListener } from './hold-checkout-listener.js';
 import { globalIdsOf, measureRefusalCost } from './hold-checkout-refusals.js';
 import { bump, holdStatements, round, shortTexts } from './hold-checkout-report.js';
 import type { LoadContext, SaleRun, Venue } from './scenario.js';
@@ -39,10 +38,7 @@ export class HoldCheckoutRun implements SaleRun {
 
   private context: LoadContext | null = null;
   private pools: Clients | null = null;
-  private closeSubscriber: (() => void) | null = null;
-  private readonly heard: Heard[][] = [];
-  private messages = 0;
-  private readonly subscriberFailures: Record<string, number> = {};
+  private readonly listener: HoldListener;
 
   /** Holds buyers saw made, by hold uuid (the blocking ones too). */
   private readonly holds = new Map<string, SeenHold>();
@@ -74,6 +70,7 @@ export class HoldCheckoutRun implements SaleRun {
   ) {
     this.map = new SeatMap(venue.ticketGlobalIds.length);
     this.seatOf = new Map(venue.ticketGlobalIds.map((id, i) => [id, i]));
+    this.listener = new HoldListener(this.map, this.seatOf);
     this.holdMs = Math.round(settings.holdSeconds * 1000);
     this.target = new GrowingTarget(
       () => this.pickSeats(),
@@ -161,67 +158,13 @@ export class HoldCheckoutRun implements SaleRun {
     }
   }
 
-  /** The subscriber's messages, parsed in full (one subscriber): the seat map, and when each change arrived. */
-  private hear(raw: Buffer): void {
-    const arrival = Date.now();
-    this.messages++;
-    const message = JSON.parse(raw.toString('utf8')) as {
-      payload?: {
-        data?: {
-          ticketAvailability?: {
-            changedTickets?: Array<{ id: string; status: string; version: number; statusChangedAt: string | null }>;
-          };
-        };
-      };
-    };
-    for (const ticket of message.payload?.data?.ticketAvailability?.changedTickets ?? []) {
-      const seat = this.seatOf.get(ticket.id);
-      if (seat === undefined) continue;
-      this.map.heard(seat, ticket.status, ticket.version);
-      const changedAt = ticket.statusChangedAt ? Date.parse(ticket.statusChangedAt) : 0;
-      let log = this.heard[seat];
-      if (!log) {
-        log = [];
-        this.heard[seat] = log;
-      }
-      log.push({ status: ticket.status, changedAt, arrival });
-    }
-  }
-
-  private async subscribe(url: string, eventGlobalId: string): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error('hold-checkout: the subscriber got no first message in 10 s')),
-        10_000,
-      );
-      this.closeSubscriber = openSubscriber(
-        url.replace(/^http/, 'ws'),
-        AVAILABILITY_SUBSCRIPTION,
-        { id: eventGlobalId },
-        {
-          first: (result) => {
-            clearTimeout(timer);
-            if (result.data?.ticketAvailability) resolve();
-            else reject(new Error(`hold-checkout: the subscription failed: ${JSON.stringify(result.errors)}`));
-          },
-          next: (raw) => this.hear(raw),
-          fail: (reason) => {
-            clearTimeout(timer);
-            bump(this.subscriberFailures, reason);
-            reject(new Error(`hold-checkout: the subscriber failed: ${reason}`));
-          },
-        },
-      );
-    });
-  }
-
   async begin(context: LoadContext): Promise<void> {
     this.context = context;
     const { urls, eventGlobalId, authorizations, statements } = context;
     if (authorizations.length < 2 * BLOCKING_HOLDS)
       throw new Error(`hold-checkout needs at least ${2 * BLOCKING_HOLDS} buyers (--buyers)`);
     this.pools = openClients([...urls], CHECKOUT_CONNECTIONS);
-    await this.subscribe(urls[0] ?? '', eventGlobalId);
+    await this.listener.start(urls[0] ?? '', eventGlobalId);
     if (statements) {
       const block = (hold: { id: string; expiresAt: string }, seats: number[], authorization: string) => {
         this.walkedAway++;
@@ -254,8 +197,7 @@ export class HoldCheckoutRun implements SaleRun {
         unreadConnections: to.unread,
       };
     }
-    this.closeSubscriber?.();
-    this.closeSubscriber = null;
+    this.listener.stop();
     await this.pools?.close();
     this.pools = null;
   }
@@ -272,7 +214,7 @@ export class HoldCheckoutRun implements SaleRun {
       holds: this.holds,
       orders: this.orders,
       ticketIds: this.venue.ticketIds,
-      heard: this.heard,
+      heard: this.listener.heard,
       holdMs: this.holdMs,
     };
     const { results, expiryLag } = await holdChecks(sql, eventId, seen);
@@ -302,7 +244,7 @@ export class HoldCheckoutRun implements SaleRun {
       refusalCost: this.refusalCost,
       statements: this.statements,
       expiryLag: this.expiryLag ?? { database: empty, subscriber: empty, retaken: 0, unheard: 0 },
-      subscriber: { messages: this.messages, failures: this.subscriberFailures },
+      subscriber: { messages: this.listener.messages, failures: this.listener.failures },
     };
     return { soldOut: sold === this.venue.ticketGlobalIds.length, holds };
   }
