@@ -8,6 +8,7 @@ const UNIT = [
   'test/architecture.test.ts',
   'test/config.test.ts',
   'test/drill-checker.test.ts',
+  'test/drill-load.test.ts',
   'test/event-tickets.test.ts',
   'test/jit.test.ts',
   'test/payload-json.test.ts',

@@ -35,6 +35,8 @@ describe('the fault drill (short, correctness only)', () => {
       'drill',
       '--nemesis',
       'redis-restart',
+      '--rate',
+      '150',
       '--workers',
       '8',
       '--seats',

@@ -5,8 +5,16 @@ import { bodyOf, send } from './requests.js';
 
 /** How the drill's clients behave. */
 export interface LoadSettings {
-  /** Concurrent clients (closed loop): each sends its next operation when the last one is settled. */
+  /**
+   * Buyers. With `rate` 0 each is a closed-loop client: it starts its next session when the last one
+   * is settled. Otherwise sessions take the buyers in turn.
+   */
   workers: number;
+  /**
+   * Sessions started per second whatever the answers (open loop), or 0 for the closed loop. A session
+   * is one purchase, one multi-seat purchase, or a hold and what follows it.
+   */
+  rate: number;
   /** No answer within this is an unknown outcome, retried with the same key. */
   timeoutMs: number;
   /** How long an operation keeps retrying an unknown outcome before it stays unknown. */
@@ -100,12 +108,24 @@ interface Worker {
   next: number;
 }
 
+/** How often the open loop starts the sessions that have come due. */
+const ARRIVAL_TICK_MS = 5;
+
 /**
- * Starts `settings.workers` closed-loop clients over the instances' URLs. Each is one buyer with its
- * own token and mixes single-seat purchases, multi-seat purchases, and holds followed by a checkout,
- * a release, or nothing (the hold expires). Every request carries an idempotency key (a release needs
- * none); a request with no typed answer is retried with the same key on the next instance until it
- * gets one or `retryForMs` passes.
+ * Sockets per instance in the open loop. Sessions past this many in flight wait in the client, and
+ * that wait counts in their time (the history's invoke is taken before it), as a buyer's would.
+ */
+const OPEN_LOOP_CONNECTIONS = 256;
+
+/**
+ * Starts the load over the instances' URLs: `settings.workers` buyers, each with its own token, whose
+ * sessions mix single-seat purchases, multi-seat purchases, and holds followed by a checkout, a
+ * release, or nothing (the hold expires). In the open loop (`rate` > 0) sessions start on a fixed
+ * schedule, as buyers arrive at a sale whether or not it is slow, so the answer rate of a healthy
+ * service is the offered rate, whatever the mix of cheap refusals and costly sales; the closed loop's
+ * rate is whatever the service manages, and moves with that mix. Every request carries an
+ * idempotency key (a release needs none); a request with no typed answer is retried with the same
+ * key on the next instance until it gets one or `retryForMs` passes.
  */
 export function startLoad(
   urls: readonly string[],
@@ -117,7 +137,10 @@ export function startLoad(
 ): Load {
   const pools = urls.map((url) => {
     assertLoopback(url);
-    return new Pool(new URL(url).origin, { connections: settings.workers, keepAliveTimeout: 60_000 });
+    return new Pool(new URL(url).origin, {
+      connections: settings.rate > 0 ? OPEN_LOOP_CONNECTIONS : settings.workers,
+      keepAliveTimeout: 60_000,
+    });
   });
   let running = true;
   let ops = 0;
@@ -175,28 +198,59 @@ export function startLoad(
     } else await operate(worker, 'release', held.seats ?? seats, held.holdId);
   };
 
-  const loop = async (worker: Worker): Promise<void> => {
-    while (running) {
-      const roll = Math.random();
-      const count = roll < 0.4 ? 1 : 2 + Math.floor(Math.random() * 3);
-      const seats = picker.pick(count);
-      if (!seats) {
-        soldOutAt ??= Date.now();
-        return;
-      }
-      if (roll < 0.4) {
-        const bought = await operate(worker, 'purchase', seats);
-        if (bought.type === 'ok') picker.markSold(seats[0] ?? '');
-      } else if (roll < 0.7) {
-        const bought = await operate(worker, 'purchase-many', seats);
-        if (bought.type === 'ok') for (const seat of seats) picker.markSold(seat);
-      } else await holdThenDecide(worker, seats);
+  /** One session; false when every seat is seen sold. */
+  const session = async (worker: Worker): Promise<boolean> => {
+    const roll = Math.random();
+    const count = roll < 0.4 ? 1 : 2 + Math.floor(Math.random() * 3);
+    const seats = picker.pick(count);
+    if (!seats) {
+      soldOutAt ??= Date.now();
+      return false;
     }
+    if (roll < 0.4) {
+      const bought = await operate(worker, 'purchase', seats);
+      if (bought.type === 'ok') picker.markSold(seats[0] ?? '');
+    } else if (roll < 0.7) {
+      const bought = await operate(worker, 'purchase-many', seats);
+      if (bought.type === 'ok') for (const seat of seats) picker.markSold(seat);
+    } else await holdThenDecide(worker, seats);
+    return true;
   };
 
-  const loops = Array.from({ length: settings.workers }, (_, index) =>
-    loop({ index, authorization: authorizations[index % authorizations.length] ?? '', next: index }),
-  );
+  const buyer = (index: number, next: number): Worker => ({
+    index,
+    authorization: authorizations[index % authorizations.length] ?? '',
+    next,
+  });
+  const drain = settings.rate > 0 ? openLoop(settings.rate, settings.workers) : closedLoop(settings.workers);
+
+  function closedLoop(workers: number): () => Promise<void> {
+    const loops = Array.from({ length: workers }, async (_, index) => {
+      const worker = buyer(index, index);
+      while (running && (await session(worker)));
+    });
+    return async () => {
+      await Promise.all(loops);
+    };
+  }
+
+  function openLoop(rate: number, buyers: number): () => Promise<void> {
+    const open = new Set<Promise<unknown>>();
+    const startedAt = Date.now();
+    let started = 0;
+    const timer = setInterval(() => {
+      const due = Math.floor(((Date.now() - startedAt) * rate) / 1000);
+      for (; started < due && running && soldOutAt === null; started++) {
+        const run: Promise<unknown> = session(buyer(started % buyers, started)).finally(() => open.delete(run));
+        open.add(run);
+      }
+    }, ARRIVAL_TICK_MS);
+    return async () => {
+      clearInterval(timer);
+      while (open.size > 0) await Promise.all(open);
+    };
+  }
+
   return {
     history,
     settled: () => settledOps,
@@ -204,7 +258,7 @@ export function startLoad(
     plantHold: (instance, seats, authorization) => operate({ index: -1, authorization, next: instance }, 'hold', seats),
     async stop() {
       running = false;
-      await Promise.all(loops);
+      await drain();
       await Promise.all(pools.map((pool) => pool.close()));
     },
   };

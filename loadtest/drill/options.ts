@@ -7,7 +7,10 @@ export interface DrillOptions {
   /** The faults, in order (`all` is every one of them). */
   nemeses: NemesisName[];
   instances: number;
+  /** Buyers (closed loop: one client each). */
   workers: number;
+  /** Sessions started per second (open loop); 0: the closed loop of `workers` clients. */
+  rate: number;
   seats: number;
   hotSeats: number;
   /** Load before the first fault's `beforeMs`: the servers' JIT warms up. */
@@ -31,10 +34,17 @@ export interface DrillOptions {
   quiet: boolean;
 }
 
+/**
+ * Sessions per second by default: half of 800/s, which two instances on this 2-core box still
+ * answered with a p99 of 99 ms, so there is room to work off a fault's backlog (loadtest/README.md).
+ */
+const DEFAULT_RATE = 400;
+
 /** The drill's usage lines (for the load test's usage text). */
 export const DRILL_USAGE = [
   'usage: npm run loadtest -- drill --nemesis <kill|stop|redis-restart|redis-flush|pg-terminate|a,b,…|all> [options]',
-  '  --instances N (2)  --workers N (24 closed-loop clients)  --seats N (10000)  --hot N (200 seats contended)',
+  '  --instances N (2)  --rate N (400 sessions/s, open loop; 0: closed loop)  --workers N (24 buyers; closed-loop clients at --rate 0)',
+  '  --seats N (10000)  --hot N (200 seats contended)',
   '  --warmup 3s  --before 3s  --after (resync + 2 s)  --subscribers N (3)  --lock-ttl-ms N (5000)  --resync-ms N (5000)',
   '  --hold-seconds S (3)  --think 200ms  --timeout 3s  --retry-for 20s  --redis-down 1s  --db-pool N (10)  --keep  --out DIR  --quiet',
 ].join('\n');
@@ -47,6 +57,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
       nemesis: { type: 'string' },
       instances: { type: 'string' },
       workers: { type: 'string' },
+      rate: { type: 'string' },
       seats: { type: 'string' },
       hot: { type: 'string' },
       warmup: { type: 'string' },
@@ -82,6 +93,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
     nemeses,
     instances,
     workers: positiveInt('workers', v.workers, 24),
+    rate: v.rate === '0' ? 0 : positiveInt('rate', v.rate, DEFAULT_RATE),
     seats,
     hotSeats: Math.min(seats, positiveInt('hot', v.hot, 200)),
     warmUpMs: parseDuration(v.warmup ?? '3s'),

@@ -114,7 +114,7 @@ function markdown(report: DrillReport, svg: string): string {
   return [
     `# Fault drill ${report.name}`,
     '',
-    `\`npm run loadtest -- ${report.command}\` · ${report.startedAt} · ${report.options.instances} instances, ${report.options.workers} closed-loop clients, ${report.options.subscribers} subscribers, ${report.options.seats} seats (${report.options.hotSeats} contended), LOCK_TTL_MS ${report.options.lockTtlMs}, AVAILABILITY_RESYNC_MS ${report.options.resyncMs}, DATABASE_POOL_SIZE ${report.options.dbPool}, holds of ${report.options.holdSeconds} s`,
+    `\`npm run loadtest -- ${report.command}\` · ${report.startedAt} · ${report.options.instances} instances, ${loadLabel(report.options)}, ${report.options.subscribers} subscribers, ${report.options.seats} seats (${report.options.hotSeats} contended), LOCK_TTL_MS ${report.options.lockTtlMs}, AVAILABILITY_RESYNC_MS ${report.options.resyncMs}, DATABASE_POOL_SIZE ${report.options.dbPool}, holds of ${report.options.holdSeconds} s`,
     '',
     `Verdict: **${report.passed ? 'PASS' : 'FAIL'}**. History: \`${basename(report.historyFile)}\` (one JSON line per attempt). Timeline: [${basename(svg)}](${basename(svg)}).`,
     '',
@@ -211,4 +211,11 @@ export function drillSummary(report: DrillReport): string[] {
     '',
     `drill: ${report.passed ? 'PASS' : 'FAIL'}`,
   ];
+}
+
+/** How the load was offered, for the report's header. */
+export function loadLabel(options: { rate: number; workers: number }): string {
+  return options.rate > 0
+    ? `open loop at ${options.rate} sessions/s over ${options.workers} buyers`
+    : `${options.workers} closed-loop clients`;
 }
