@@ -223,7 +223,8 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       durationMs: loadEnd - origin,
       soldOutMs: soldOutAt === null ? null : soldOutAt - origin,
       faults: faults.map((fault) => ({ ...fault, figures: faultFigures(bins, origin, fault) })),
-      quiet: quietRecovery(bins, origin, faults, loadEnd),
+      // Quiet points start 2 s after the warm-up: the open loop's start-up backlog is no steady load.
+      quiet: quietRecovery(bins, origin, faults, loadEnd, options.warmUpMs + 2000),
       attempts: {
         ok: history.attempts.filter((a) => a.outcome.type === 'ok').length,
         refused: history.attempts.filter((a) => a.outcome.type === 'refused').length,

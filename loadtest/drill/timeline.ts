@@ -94,27 +94,57 @@ export interface QuietRecovery {
   worstMs: number | null;
 }
 
+/** Quiet points skip this much before each fault: their 500-ms windows after the point stay clear of it. */
+const QUIET_BEFORE_FAULT_MS = 2500;
 /**
- * {@link faultFigures}' recovery time at instants with no fault: every 500 ms from 2.5 s after the
- * origin to 3 s before `until`, skipping the 2.5 s before each fault and the 4 s after its end. A
- * steady load reads 0 there; what it reads instead is the noise a fault's figure stands on.
+ * And this much after each fault's end, so that a point's 2 s "before" window starts 4 s after it: in
+ * the open loop a long fault's backlog is answered in a burst once it ends, and a "before" taken over
+ * that burst is no steady level (it read 6.4 s behind the SIGSTOP when the 2 s were not added).
+ */
+const QUIET_AFTER_FAULT_MS = 4000 + 2000;
+
+/**
+ * Instants with no fault (epoch ms), where a recovery measure should read 0: every 500 ms from
+ * `fromMs` after the origin (at least 2.5 s, so each has 2 s of load before it; the drill passes its
+ * warm-up + 2 s, as the open loop's start-up backlog is no steady load either) to 3 s before `until`,
+ * skipping the points near a fault (see above).
+ */
+export function quietPoints(
+  origin: number,
+  faults: ReadonlyArray<{ start: number; end: number }>,
+  until: number,
+  fromMs = 2500,
+): number[] {
+  const points: number[] = [];
+  for (let at = origin + Math.max(2500, fromMs); at < until - 3000; at += 500)
+    if (!faults.some((f) => at > f.start - QUIET_BEFORE_FAULT_MS && at < f.end + QUIET_AFTER_FAULT_MS)) points.push(at);
+  return points;
+}
+
+/** The median and worst of readings taken at quiet points (null ones are not counted). */
+export function quietSummary(readings: ReadonlyArray<number | null>): QuietRecovery {
+  const sorted = readings.filter((r): r is number => r !== null).sort((a, b) => a - b);
+  return {
+    points: sorted.length,
+    medianMs: sorted.length ? (sorted[sorted.length >> 1] ?? null) : null,
+    worstMs: sorted.at(-1) ?? null,
+  };
+}
+
+/**
+ * {@link faultFigures}' recovery time at the {@link quietPoints}. A steady load reads 0 there; what it
+ * reads instead is the noise a fault's figure stands on.
  */
 export function quietRecovery(
   bins: readonly Bin[],
   origin: number,
   faults: ReadonlyArray<{ start: number; end: number }>,
   until: number,
+  fromMs = 2500,
 ): QuietRecovery {
-  const readings: number[] = [];
-  for (let at = origin + 2500; at < until - 3000; at += 500) {
-    if (faults.some((f) => at > f.start - 2500 && at < f.end + 4000)) continue;
-    const { recoveryMs } = faultFigures(bins, origin, { start: at, end: at });
-    if (recoveryMs !== null) readings.push(recoveryMs);
-  }
-  readings.sort((a, b) => a - b);
-  return {
-    points: readings.length,
-    medianMs: readings.length ? (readings[readings.length >> 1] ?? null) : null,
-    worstMs: readings.at(-1) ?? null,
-  };
+  return quietSummary(
+    quietPoints(origin, faults, until, fromMs).map(
+      (at) => faultFigures(bins, origin, { start: at, end: at }).recoveryMs,
+    ),
+  );
 }
