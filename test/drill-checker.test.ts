@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkHistory, type Snapshot, unknownsOf } from '../loadtest/drill/checker.js';
 import { type Attempt, type Outcome, operationsOf } from '../loadtest/drill/history.js';
+import { LatencyTimeline } from '../loadtest/drill/latency.js';
 import { HELD_SEAT_AVOID_MS, SeatPicker } from '../loadtest/drill/load.js';
 import { differences, explainWrong } from '../loadtest/drill/subscribers.js';
 import { binsOf, faultFigures, quietRecovery } from '../loadtest/drill/timeline.js';
@@ -183,6 +184,26 @@ describe('the drill timeline and seat-map comparison', () => {
     const noisy = quietRecovery(binsOf(sagging, T0, T0 + 20_000), T0, [fault], T0 + 20_000);
     expect(noisy.worstMs).toBe(900);
     expect(noisy.medianMs).toBe(0);
+  });
+
+  it('reads latency by invocation: the p90 before a fault, and when newcomers are answered as fast again', () => {
+    // An attempt every 10 ms taking 10 ms; those invoked from the fault's start to 1.2 s after its end take 1 s.
+    const fault = { start: T0 + 5000, end: T0 + 6000 };
+    const attempts: Attempt[] = [];
+    for (let ms = 0; ms < 12_000; ms += 10) {
+      const slow = ms >= 5000 && ms < 7200;
+      attempts.push({
+        ...attempt(ms, 'purchase', ['A'], refused),
+        invoke: T0 + ms,
+        complete: T0 + ms + (slow ? 1000 : 10),
+      });
+    }
+    const timeline = new LatencyTimeline(attempts);
+    // The throughput of answers is back at once (the backlog lands in a burst); latency is not.
+    expect(timeline.recovery(fault, T0 + 12_000)).toEqual({ p90Before: 10, backMs: 1200 });
+    // Where no fault was (the one quiet point, 2.5 s), it reads 0; with no window after the fault, nothing.
+    expect(timeline.quiet(T0, [fault], T0 + 12_000, 2500)).toEqual({ points: 1, medianMs: 0, worstMs: 0 });
+    expect(timeline.recovery(fault, T0 + 6400)).toEqual({ p90Before: 10, backMs: null });
   });
 
   it('tells a seat map behind the database from one that has every change, or a later one', () => {

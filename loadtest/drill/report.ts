@@ -5,6 +5,7 @@ import { timelineChart } from './chart.js';
 import type { Snapshot, Unknowns, Verdict } from './checker.js';
 import type { ConvergenceCheck } from './convergence.js';
 import type { Operation } from './history.js';
+import type { LatencyRecovery } from './latency.js';
 import type { Fault } from './nemesis.js';
 import type { DrillOptions } from './options.js';
 import type { Bin, FaultFigures, QuietRecovery } from './timeline.js';
@@ -20,9 +21,11 @@ export interface DrillReport {
   durationMs: number;
   /** When the clients found the venue sold out and stopped (ms from the origin), or null: they never did. */
   soldOutMs: number | null;
-  faults: Array<Fault & { figures: FaultFigures }>;
+  faults: Array<Fault & { figures: FaultFigures; latency: LatencyRecovery }>;
   /** The recovery measure where no fault was (its noise floor). */
   quiet: QuietRecovery;
+  /** The latency recovery measure where no fault was. */
+  quietLatency: QuietRecovery;
   /** Attempts by outcome. */
   attempts: { ok: number; refused: number; unknown: number };
   operations: number;
@@ -86,10 +89,10 @@ function soldOutLines(report: DrillReport): string[] {
   ];
 }
 
-/** The recovery measure's reading where no fault was, to read the faults' figures against. */
-function quietLine({ quiet }: DrillReport): string {
+/** The recovery measures' readings where no fault was, to read the faults' figures against. */
+function quietLine({ quiet, quietLatency }: DrillReport): string {
   if (quiet.points === 0) return 'Recovery where no fault was: no fault-free point to measure.';
-  return `Recovery where no fault was (its noise floor), at ${quiet.points} points 500 ms apart: median ${quiet.medianMs} ms, worst ${quiet.worstMs} ms.`;
+  return `Recovery where no fault was (its noise floor), at ${quiet.points} points 500 ms apart: throughput median ${quiet.medianMs} ms, worst ${quiet.worstMs} ms; latency median ${quietLatency.medianMs ?? '—'} ms, worst ${quietLatency.worstMs ?? '—'} ms.`;
 }
 
 const pct = (share: number | null) => (share === null ? 'n/a' : `${Math.round(share * 1000) / 10} %`);
@@ -100,13 +103,14 @@ export function faultRows(report: DrillReport): string[] {
   return report.faults.map((fault) => {
     const f = fault.figures;
     const target = timingTarget(fault, report.options.lockTtlMs);
-    return `| ${fault.nemesis} | ${fault.end - fault.start} | ${f.before} | ${f.during ?? '—'} | ${pct(f.minAvailability)} / ${pct(f.meanAvailability)} | ${f.recoveryMs ?? 'not within the run'}${target ? ` (${target.met ? 'MET' : 'MISSED'}: ${target.target})` : ''} | ${report.checks.find((c) => c.after === fault.nemesis)?.wrong.join(', ') ?? '?'} | ${failed === 0 ? '0 violations' : `${failed} rules FAIL`} |`;
+    const { p90Before, backMs } = fault.latency;
+    return `| ${fault.nemesis} | ${fault.end - fault.start} | ${f.before} | ${f.during ?? '—'} | ${pct(f.minAvailability)} / ${pct(f.meanAvailability)} | ${f.recoveryMs ?? 'not within the run'}${target ? ` (${target.met ? 'MET' : 'MISSED'}: ${target.target})` : ''} | ${p90Before ?? '—'} / ${backMs ?? 'not within the run'} | ${report.checks.find((c) => c.after === fault.nemesis)?.wrong.join(', ') ?? '?'} | ${failed === 0 ? '0 violations' : `${failed} rules FAIL`} |`;
   });
 }
 
 export const FAULT_HEADER = [
-  '| nemesis | fault ms | answers/s before | answers/s during | availability min / mean (per 100 ms, fault + 2 s) | recovery to ≥ 90 % (ms after the fault) | seats wrong per subscriber at end + resync + 1 s | checker |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| nemesis | fault ms | answers/s before | answers/s during | availability min / mean (per 100 ms, fault + 2 s) | recovery to ≥ 90 % (ms after the fault) | p90 latency before (ms) / back within max(2×, +50 ms) (ms after the fault) | seats wrong per subscriber at end + resync + 1 s | checker |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 
 function markdown(report: DrillReport, svg: string): string {

@@ -10,6 +10,7 @@ import { sleep } from '../services.js';
 import { checkHistory, unknownsOf, type Verdict, type Window } from './checker.js';
 import { type ConvergenceCheck, checkMaps, finalConvergence, resyncBlocksRead } from './convergence.js';
 import { History, operationsOf } from './history.js';
+import { LatencyTimeline } from './latency.js';
 import { SeatPicker, startLoad } from './load.js';
 import { type Fault, inject, NEMESES } from './nemesis.js';
 import type { DrillOptions } from './options.js';
@@ -213,6 +214,9 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
     });
 
     const bins = binsOf(history.attempts, origin, settled);
+    const latency = new LatencyTimeline(history.attempts);
+    // Quiet points start 2 s after the warm-up: the open loop's start-up backlog is no steady load.
+    const quietFrom = options.warmUpMs + 2000;
     const soldOutAt = load.soldOutAt();
     const report: DrillReport = {
       name,
@@ -222,9 +226,13 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       historyFile: historyPath,
       durationMs: loadEnd - origin,
       soldOutMs: soldOutAt === null ? null : soldOutAt - origin,
-      faults: faults.map((fault) => ({ ...fault, figures: faultFigures(bins, origin, fault) })),
-      // Quiet points start 2 s after the warm-up: the open loop's start-up backlog is no steady load.
-      quiet: quietRecovery(bins, origin, faults, loadEnd, options.warmUpMs + 2000),
+      faults: faults.map((fault) => ({
+        ...fault,
+        figures: faultFigures(bins, origin, fault),
+        latency: latency.recovery(fault, loadEnd),
+      })),
+      quiet: quietRecovery(bins, origin, faults, loadEnd, quietFrom),
+      quietLatency: latency.quiet(origin, faults, loadEnd, quietFrom),
       attempts: {
         ok: history.attempts.filter((a) => a.outcome.type === 'ok').length,
         refused: history.attempts.filter((a) => a.outcome.type === 'refused').length,
