@@ -97,9 +97,12 @@ export interface QuietRecovery {
 /** Quiet points skip this much before each fault: their 500-ms windows after the point stay clear of it. */
 const QUIET_BEFORE_FAULT_MS = 2500;
 /**
- * And this much after each fault's end, so that a point's 2 s "before" window starts 4 s after it: in
- * the open loop a long fault's backlog is answered in a burst once it ends, and a "before" taken over
- * that burst is no steady level (it read 6.4 s behind the SIGSTOP when the 2 s were not added).
+ * And this much after each fault's end, plus the fault's own length, so that a point's 2 s "before"
+ * window starts 4 s after the fault's backlog is worked off. In the open loop a fault of length d leaves
+ * about d × the offered rate of sessions waiting, answered in a burst when it ends at roughly the spare
+ * rate (about the offered rate again at the default); a "before" taken over that burst is no steady
+ * level. With 6 s flat, points 6-7 s after a 6 s SIGSTOP read 3.6-5.2 s (before: 571-849 answers/s
+ * against 410).
  */
 const QUIET_AFTER_FAULT_MS = 4000 + 2000;
 
@@ -117,7 +120,10 @@ export function quietPoints(
 ): number[] {
   const points: number[] = [];
   for (let at = origin + Math.max(2500, fromMs); at < until - 3000; at += 500)
-    if (!faults.some((f) => at > f.start - QUIET_BEFORE_FAULT_MS && at < f.end + QUIET_AFTER_FAULT_MS)) points.push(at);
+    if (
+      !faults.some((f) => at > f.start - QUIET_BEFORE_FAULT_MS && at < f.end + (f.end - f.start) + QUIET_AFTER_FAULT_MS)
+    )
+      points.push(at);
   return points;
 }
 
