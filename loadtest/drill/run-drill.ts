@@ -40,9 +40,9 @@ async function tearDown(started: Started, keep: boolean): Promise<void> {
 
 /**
  * `npm run loadtest -- drill`: a Jepsen-style fault drill. Starts its own Redis, a fresh database and
- * two or more API instances, runs closed-loop buyers and live seat maps, injects each fault in turn,
- * then checks the whole history against the database and writes the report. Resolves with the
- * report's files and whether every rule passed.
+ * two or more API instances, runs buyers (an open loop by default) and live seat maps, injects each
+ * fault in turn, then checks the whole history against the database and writes the report. Resolves
+ * with the report's files and whether every rule passed.
  */
 export async function runDrill(options: DrillOptions, command: string): Promise<{ passed: boolean; files: string[] }> {
   const say = (line: string) => {
