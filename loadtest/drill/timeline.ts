@@ -101,7 +101,7 @@ const QUIET_BEFORE_FAULT_MS = 2500;
  * window starts 4 s after the fault's backlog is worked off. In the open loop a fault of length d leaves
  * about d × the offered rate of sessions waiting, answered in a burst when it ends at roughly the spare
  * rate (about the offered rate again at the default); a "before" taken over that burst is no steady
- * level. With 6 s flat, points 6-7 s after a 6 s SIGSTOP read 3.6-5.2 s (before: 571-849 answers/s
+ * level. With 6 s flat, points 6-7 s after a 6 s SIGSTOP read 3.6-4.7 s (before: 571-849 answers/s
  * against 410).
  */
 const QUIET_AFTER_FAULT_MS = 4000 + 2000;
