@@ -32,6 +32,8 @@ export interface BestAvailableInput {
   /** Adjacent seats in one row; true unless said otherwise. */
   together?: boolean | null | undefined;
   idempotencyKey?: string | null | undefined;
+  /** The client's connection, aborted when it has closed (see KeyedRequest.signal). */
+  signal?: AbortSignal | undefined;
 }
 
 /** What best-available needs besides the database: what holds need, and the free-seat index. */
@@ -50,6 +52,7 @@ const CHECK_INTERVAL_MS = 1000;
 interface BestRequest extends PickRequest {
   customerId: string;
   idempotencyKey?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -81,6 +84,7 @@ export function bestRequest(input: BestAvailableInput): BestRequest {
     sections,
     maxPriceCents: max,
     idempotencyKey: key,
+    signal: input.signal,
   };
 }
 
@@ -98,7 +102,14 @@ export function holdBestAvailable(db: Db, deps: BestAvailableDeps, request: Best
   const { customerId, idempotencyKey: key } = request;
   if (!key) return holdBest(db, deps, request);
   const fingerprint = fingerprintOf([request.eventId, String(request.quantity)]);
-  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+  const keyed = {
+    kind: 'hold',
+    customerId,
+    key,
+    fingerprint,
+    waitMs: deps.inFlightWaitMs,
+    signal: request.signal,
+  } as const;
   const store = holdKeyStore(db, request, key, () => holdOfKey(db, request, key));
   return oncePerKey(deps.keyAttempts, keyed, store, () => holdBest(db, deps, request));
 }

@@ -60,6 +60,7 @@ builder.mutationFields((t) => ({
         maxPriceCents: input.maxPriceCents,
         together: input.together,
         idempotencyKey: input.idempotencyKey,
+        signal: context.signal,
       }),
   }),
 }));

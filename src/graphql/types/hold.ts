@@ -131,6 +131,7 @@ builder.mutationFields((t) => ({
         tickets: input.ticketIds.map((id) => parseTicketKey(id.id)),
         customerId: requireCustomer(context).customerId,
         idempotencyKey: input.idempotencyKey,
+        signal: context.signal,
       }),
   }),
   checkout: t.field({

@@ -47,6 +47,7 @@ builder.mutationField('purchaseTicket', (t) =>
         ticket: parseTicketKey(input.ticketId.id),
         customerId: requireCustomer(context).customerId,
         idempotencyKey: input.idempotencyKey,
+        signal: context.signal,
       }),
   }),
 );
@@ -79,6 +80,7 @@ builder.mutationField('purchaseTickets', (t) =>
         tickets: input.ticketIds.map((id) => parseTicketKey(id.id)),
         customerId: requireCustomer(context).customerId,
         idempotencyKey: input.idempotencyKey,
+        signal: context.signal,
       }),
   }),
 );
