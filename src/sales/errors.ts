@@ -132,9 +132,9 @@ export class HoldExpiredError extends ExpectedError {
 }
 
 /**
- * The client closed its connection before its keyed request reached a seat lock or the database, so
- * nothing was done and nobody is waiting for the answer. Not an ExpectedError: no refusal is recorded
- * for the key, whose retry runs as if this attempt had failed. A paused instance resumed with a queue
+ * The client closed its connection before its purchase or hold reached a seat lock or the database,
+ * so nothing was done and nobody is waiting for the answer. Not an ExpectedError: no refusal is
+ * recorded for its idempotency key, whose retry runs as if this attempt had failed. A paused instance resumed with a queue
  * of such requests (their clients gave up and retried elsewhere) skips their work this way.
  */
 export class ClientGoneError extends Error {
