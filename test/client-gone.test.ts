@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEvent, startTestApp, type TestApp, tokenFor, uniqueRedisPrefix } from './helpers/app.js';
+import { createTestEvent, startTestApp, tokenFor, uniqueRedisPrefix } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { get } from './helpers/http.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
-import { type ServerProcess, signalGroup, startServer } from './helpers/process.js';
-import { TEST_JWT_SECRET, TEST_REDIS_URL } from './helpers/services.js';
+import { type ServerProcess, signalGroup, startBuiltServer } from './helpers/process.js';
 
 // A paused instance (the drill's `stop`: a GC pause, a stalled VM) resumes with requests queued in
 // its sockets whose clients gave up and closed them. It must not spend seat locks and transactions on
@@ -56,27 +55,10 @@ describe('requests whose client closed before they were served (node dist/main.j
 
   it('does no work for them once it resumes; each key buys on its retry; the invariants hold', async () => {
     const prefix = uniqueRedisPrefix();
-    let seeder: TestApp | undefined = await startTestApp({
-      kind: 'real',
-      databaseUrl: database.url,
-      redisPrefix: prefix,
-    });
+    const seeder = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix: prefix });
     const { ticketIds } = await createTestEvent(seeder.app, { seats: 8 });
     await seeder.stop();
-    seeder = undefined;
-    server = startServer('node', ['dist/main.js'], {
-      NODE_ENV: 'production',
-      CORS_ORIGINS: '*',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      JWT_SECRET: TEST_JWT_SECRET,
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      SEED_DEMO: 'false',
-      PURCHASE_RATE_LIMIT: '0',
-      METRICS: 'true',
-    });
+    server = startBuiltServer(database.url, prefix, { METRICS: 'true' });
     const { url } = await server.listening();
     const token = await tokenFor('gone-buyer');
     const warm = await buy(url, token, ticketIds[7] as string, 'warm');

@@ -6,8 +6,8 @@ import { createTestEvent, PURCHASE, startTestApp, type TestApp, tokenFor, unique
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
 import { wsClient } from './helpers/live.js';
-import { signalGroup, startServer } from './helpers/process.js';
-import { TEST_JWT_SECRET, TEST_REDIS_URL } from './helpers/services.js';
+import { signalGroup, startBuiltServer } from './helpers/process.js';
+import { TEST_REDIS_URL } from './helpers/services.js';
 
 /** One request on a connection of its own, so a refused connection means the request never reached the server. */
 function postOnce(url: string, body: string, token: string): Promise<{ status: number; text: string }> {
@@ -58,19 +58,7 @@ describe('SIGTERM under load (node dist/main.js on Postgres and Redis)', () => {
     seeder = await startTestApp({ kind: 'real', databaseUrl: database.url, redisPrefix: prefix });
     const { ticketIds } = await createTestEvent(seeder.app, { seats: 400 });
     await seeder.stop();
-    const server = startServer('node', ['dist/main.js'], {
-      NODE_ENV: 'production',
-      CORS_ORIGINS: '*',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      JWT_SECRET: TEST_JWT_SECRET,
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      SEED_DEMO: 'false',
-      PURCHASE_RATE_LIMIT: '0',
-      SHUTDOWN_GRACE_MS: '5000',
-    });
+    const server = startBuiltServer(database.url, prefix, { SHUTDOWN_GRACE_MS: '5000' });
     const { url } = await server.listening();
     const tokens = await Promise.all(Array.from({ length: 40 }, (_, i) => tokenFor(`drain-${i}`)));
 

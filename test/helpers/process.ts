@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_JWT_SECRET, TEST_REDIS_URL } from './services.js';
 
 /** A server started as a person would start it, with its output captured. */
 export interface ServerProcess {
@@ -64,4 +65,28 @@ export function startServer(command: string, args: string[], env: Record<string,
 /** Sends `signal` to the server's whole process group, as a terminal's Ctrl-C or a supervisor does. */
 export function signalGroup(server: ServerProcess, signal: NodeJS.Signals): void {
   process.kill(-(server.child.pid ?? 0), signal);
+}
+
+/**
+ * The built server (`node dist/main.js`) as production runs it, on `databaseUrl` and the test Redis
+ * under `redisPrefix`, with no rate limit and no demo event; `env` adds or overrides settings.
+ */
+export function startBuiltServer(
+  databaseUrl: string,
+  redisPrefix: string,
+  env: Record<string, string> = {},
+): ServerProcess {
+  return startServer('node', ['dist/main.js'], {
+    NODE_ENV: 'production',
+    CORS_ORIGINS: '*',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    SEED_DEMO: 'false',
+    PURCHASE_RATE_LIMIT: '0',
+    ...env,
+  });
 }
