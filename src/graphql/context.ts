@@ -21,8 +21,6 @@ export interface Context {
   viewer: Viewer | null;
   services: AppServices;
   loaders: Loaders;
-  /** The HTTP client's connection, aborted when it has closed; none over graphql-ws. */
-  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -31,11 +29,7 @@ export interface Context {
  * No token means an anonymous viewer; a bad token is an UNAUTHENTICATED error, never anonymous, and
  * costs no database query.
  */
-export async function createContext(
-  services: AppServices,
-  authorization: string | null | undefined,
-  signal?: AbortSignal,
-): Promise<Context> {
+export async function createContext(services: AppServices, authorization: string | null | undefined): Promise<Context> {
   let viewer: Viewer | null = null;
   try {
     const token = bearerToken(authorization);
@@ -46,7 +40,7 @@ export async function createContext(
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
     });
   }
-  return { viewer, services, loaders: createLoaders(services.db, viewer?.customerId ?? null), signal };
+  return { viewer, services, loaders: createLoaders(services.db, viewer?.customerId ?? null) };
 }
 
 /** The initial context yoga gives us: an HTTP request, or graphql-ws connection params. */

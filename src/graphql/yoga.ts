@@ -9,7 +9,7 @@ import { BadRequestError } from '../errors.js';
 import { SlowSubscriberError } from '../events/subscriber-stream.js';
 import { unavailableDependency } from '../infra/unavailable.js';
 import type { Logger } from '../logger.js';
-import { ClientGoneError, RateLimitedError } from '../sales/errors.js';
+import { RateLimitedError } from '../sales/errors.js';
 import { useJitForRepeatedOperations } from '../transport/jit.js';
 import { useSharedSubscriptionExecution } from '../transport/shared-execution.js';
 import { useArmorLimits } from './armor.js';
@@ -111,10 +111,6 @@ const exposeKnownErrors =
     if (original instanceof SlowSubscriberError) {
       return new GraphQLError(original.message, { extensions: { code: 'SLOW_SUBSCRIBER' } });
     }
-    if (original instanceof ClientGoneError) {
-      // Nobody reads this answer; it is no failure of ours, so it is not logged (metrics count it).
-      return new GraphQLError(original.message, { extensions: { code: 'CLIENT_CLOSED_REQUEST' } });
-    }
     if (original instanceof BadRequestError) {
       return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
     }
@@ -174,6 +170,6 @@ export function createGraphQLServer(config: Config, services: AppServices, logge
         logger.failure('graphql server error', args.find((a) => a instanceof Error) ?? args[0]),
     },
     maskedErrors: { maskError: exposeKnownErrors(logger) },
-    context: (initial: InitialContext) => createContext(services, authorizationOf(initial), initial.request?.signal),
+    context: (initial: InitialContext) => createContext(services, authorizationOf(initial)),
   });
 }

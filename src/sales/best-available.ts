@@ -32,8 +32,6 @@ export interface BestAvailableInput {
   /** Adjacent seats in one row; true unless said otherwise. */
   together?: boolean | null | undefined;
   idempotencyKey?: string | null | undefined;
-  /** The client's connection, aborted when it has closed (see KeyedRequest.signal). */
-  signal?: AbortSignal | undefined;
 }
 
 /** What best-available needs besides the database: what holds need, and the free-seat index. */
@@ -52,7 +50,6 @@ const CHECK_INTERVAL_MS = 1000;
 interface BestRequest extends PickRequest {
   customerId: string;
   idempotencyKey?: string | undefined;
-  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -84,7 +81,6 @@ export function bestRequest(input: BestAvailableInput): BestRequest {
     sections,
     maxPriceCents: max,
     idempotencyKey: key,
-    signal: input.signal,
   };
 }
 
@@ -102,14 +98,7 @@ export function holdBestAvailable(db: Db, deps: BestAvailableDeps, request: Best
   const { customerId, idempotencyKey: key } = request;
   if (!key) return holdBest(db, deps, request);
   const fingerprint = fingerprintOf([request.eventId, String(request.quantity)]);
-  const keyed = {
-    kind: 'hold',
-    customerId,
-    key,
-    fingerprint,
-    waitMs: deps.inFlightWaitMs,
-    signal: request.signal,
-  } as const;
+  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
   const store = holdKeyStore(db, request, key, () => holdOfKey(db, request, key));
   return oncePerKey(deps.keyAttempts, keyed, store, () => holdBest(db, deps, request));
 }

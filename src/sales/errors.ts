@@ -131,29 +131,6 @@ export class HoldExpiredError extends ExpectedError {
   }
 }
 
-/**
- * The client closed its connection before its purchase or hold reached a seat lock or the database,
- * so nothing was done and nobody is waiting for the answer. Not an ExpectedError: no refusal is
- * recorded for its idempotency key, whose retry runs as if this attempt had failed. A paused instance resumed with a queue
- * of such requests (their clients gave up and retried elsewhere) skips their work this way.
- */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('The client closed the request before it was served; nothing was done.');
-    this.name = 'ClientGoneError';
-  }
-}
-
-/**
- * Checked before work that costs a Redis round trip or a transaction: a request read from a socket
- * its client had closed learns of the close after its first round trip (the close is read with it).
- *
- * @throws ClientGoneError when `signal` (the client's connection) has aborted.
- */
-export function assertClientWaiting(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ClientGoneError();
-}
-
 /** What an idempotency key already made: an order (purchases, checkout) or a hold. */
 export interface KeyedResult {
   kind: 'order' | 'hold';

@@ -7,12 +7,7 @@ import { NotFoundError } from '../errors.js';
 import type { KeyAttempts } from '../infra/key-attempts.js';
 import { type CheckoutRequest, type CheckoutWrite, commitCheckout } from './checkout-statement.js';
 import { endHolds } from './end-holds.js';
-import {
-  assertClientWaiting,
-  HoldExpiredError,
-  IdempotencyKeyReusedError,
-  PurchaseLimitReachedError,
-} from './errors.js';
+import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { commitHold, expiredHoldsOf, holdForKey } from './hold-storage.js';
 import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
@@ -99,14 +94,7 @@ export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise
   const { customerId, idempotencyKey: key } = request;
   if (!key) return holdBehindLocks(db, deps, request);
   const fingerprint = fingerprintOf(request.ticketIds);
-  const keyed = {
-    kind: 'hold',
-    customerId,
-    key,
-    fingerprint,
-    waitMs: deps.inFlightWaitMs,
-    signal: request.signal,
-  } as const;
+  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
   const store = holdKeyStore(db, request, key, () => holdForKey(db, request, key));
   return oncePerKey(deps.keyAttempts, keyed, store, () => holdBehindLocks(db, deps, request));
 }
@@ -135,7 +123,6 @@ async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Pr
 
   const leases = await lockSeats(deps, request);
   try {
-    assertClientWaiting(request.signal);
     let outcome = await commitHoldOrRepeat(db, deps, request);
     // Seats an expired hold still keeps are freed now, rather than at the sweeper's next pass.
     // Keeps this request's own locks: they become its hold marks below.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpectedError } from '../errors.js';
 import type { KeyAttempt, KeyAttemptEnd, KeyAttempts } from '../infra/key-attempts.js';
-import { assertClientWaiting, IdempotencyKeyReusedError, type KeyedResult, TicketsUnavailableError } from './errors.js';
+import { IdempotencyKeyReusedError, type KeyedResult, TicketsUnavailableError } from './errors.js';
 import { type RefusalRecord, refusalOf, refusalRecord } from './refusal-record.js';
 
 /**
@@ -26,12 +26,6 @@ export interface KeyedRequest {
   fingerprint: string;
   /** How long a retry waits for its in-flight twin (the lock TTL). */
   waitMs: number;
-  /**
-   * The client's connection (HTTP), aborted when it has closed. Checked before the key's attempt is
-   * registered and again after it: that Redis round trip is when a request read from a socket its
-   * client had closed (a paused instance's queue) has seen the close.
-   */
-  signal?: AbortSignal | undefined;
 }
 
 /** Where a key's result lives in Postgres (its order, or its hold), with its refusal tombstone in the same place. */
@@ -113,7 +107,6 @@ export async function oncePerKey<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   const name = `idempotency:${request.kind}:${request.customerId}:${request.key}`;
-  assertClientWaiting(request.signal);
   const attempt = await keys.begin(name);
   if (attempt.state === 'refused') throw refusalOf(attempt.refusal);
   let record: KeyAttemptEnd | undefined;
@@ -124,8 +117,6 @@ export async function oncePerKey<T>(
     return ended;
   };
   try {
-    // Gone: nothing is done, and the attempt ends as a failed one (no record), so a retry runs afresh.
-    assertClientWaiting(request.signal);
     const result = await settled(attempt, request, store, run, endAlone);
     record = { made: request.fingerprint };
     return result;

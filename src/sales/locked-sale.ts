@@ -2,13 +2,7 @@ import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import type { KeyAttempts } from '../infra/key-attempts.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
-import {
-  assertClientWaiting,
-  saleWindowError,
-  TicketsUnavailableError,
-  ticketNotFound,
-  type UnavailableTicket,
-} from './errors.js';
+import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
 import { refuseOrderKey } from './key-tombstones.js';
@@ -47,14 +41,7 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
     if (!request.idempotencyKey) return sell(db, request);
     const { customerId, idempotencyKey: key } = request;
     const fingerprint = fingerprintOf(request.ticketIds);
-    const keyed = {
-      kind: 'purchase',
-      customerId,
-      key,
-      fingerprint,
-      waitMs: deps.inFlightWaitMs,
-      signal: request.signal,
-    } as const;
+    const keyed = { kind: 'purchase', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
     const store: KeyStore<Sale> = {
       async earlier() {
         const order = await orderForKey(db, request, key);
@@ -73,7 +60,6 @@ async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleReques
   let outcome: Awaited<ReturnType<typeof commitSale>>;
   try {
     if (leases[0]) await deps.hooks?.afterLock?.(leases[0]);
-    assertClientWaiting(request.signal);
     outcome = await commitSale(db, request, deps.groupCommit?.run);
   } catch (error) {
     await releaseAll(deps, leases);

@@ -11,7 +11,7 @@ import type { SeatIndex } from '../infra/seat-index.js';
 import type { TicketLock } from '../infra/ticket-lock.js';
 import { type BestAvailableInput, bestRequest, holdBestAvailable } from './best-available.js';
 import { cancelOrder } from './cancel.js';
-import { ClientGoneError, RateLimitedError, TicketsUnavailableError, TicketUnavailableError } from './errors.js';
+import { RateLimitedError, TicketsUnavailableError, TicketUnavailableError } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { checkout, holdSeats, releaseHold } from './holds.js';
 import { idempotencyKey, type SaleRequest, type SeatsInput, saleRequest } from './sale-request.js';
@@ -25,7 +25,7 @@ export interface PurchaseService {
    * @throws BadRequestError, RateLimitedError, TicketUnavailableError, NotFoundError,
    *   SaleNotOpenError, SaleClosedError, PurchaseLimitReachedError or IdempotencyKeyReusedError.
    */
-  purchaseTicket(input: Omit<SeatsInput, 'tickets'> & { ticket: TicketKey }): Promise<OrderRow>;
+  purchaseTicket(input: { ticket: TicketKey; customerId: string; idempotencyKey?: string | null }): Promise<OrderRow>;
   /**
    * Several seats of one event, all or none.
    *
@@ -100,7 +100,7 @@ export interface PurchaseServiceDeps {
 /** How one call of the service ended. */
 export interface ServiceOutcome {
   operation: 'purchase' | 'hold' | 'checkout' | 'release' | 'cancel';
-  /** `ok`, an expected failure's name without "Error" (TicketsUnavailable…), `ClientGone`, or `error`. */
+  /** `ok`, an expected failure's name without "Error" (TicketsUnavailable…), or `error`. */
   outcome: string;
   /** The first refused seat's reason (LOCKED, HELD, SOLD), for TicketUnavailable(s). */
   reason?: string | undefined;
@@ -221,7 +221,6 @@ function observed(service: PurchaseService, observe: PurchaseServiceDeps['observ
 }
 
 function outcomeOf(error: unknown): [string, string?] {
-  if (error instanceof ClientGoneError) return ['ClientGone'];
   if (!(error instanceof ExpectedError)) return ['error'];
   const name = error.name.replace(/Error$/, '');
   if (error instanceof TicketUnavailableError) return [name, error.reason];

@@ -16,8 +16,6 @@ export interface SaleRequest {
   ticketIds: string[];
   customerId: string;
   idempotencyKey?: string | undefined;
-  /** The client's connection, aborted when it has closed (see KeyedRequest.signal). */
-  signal?: AbortSignal | undefined;
 }
 
 /** What a buyer asks for, before the rules are applied. */
@@ -25,7 +23,6 @@ export interface SeatsInput {
   tickets: readonly TicketKey[];
   customerId: string;
   idempotencyKey?: string | null | undefined;
-  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -47,7 +44,6 @@ export function saleRequest(input: SeatsInput): SaleRequest {
     ticketIds: [...new Set(input.tickets.map((t) => t.ticketId))].sort(),
     customerId: input.customerId,
     idempotencyKey: idempotencyKey(input.idempotencyKey),
-    signal: input.signal,
   };
 }
 

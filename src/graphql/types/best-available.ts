@@ -60,7 +60,6 @@ builder.mutationFields((t) => ({
         maxPriceCents: input.maxPriceCents,
         together: input.together,
         idempotencyKey: input.idempotencyKey,
-        signal: context.signal,
       }),
   }),
 }));

@@ -131,7 +131,6 @@ builder.mutationFields((t) => ({
         tickets: input.ticketIds.map((id) => parseTicketKey(id.id)),
         customerId: requireCustomer(context).customerId,
         idempotencyKey: input.idempotencyKey,
-        signal: context.signal,
       }),
   }),
   checkout: t.field({

@@ -47,7 +47,6 @@ builder.mutationField('purchaseTicket', (t) =>
         ticket: parseTicketKey(input.ticketId.id),
         customerId: requireCustomer(context).customerId,
         idempotencyKey: input.idempotencyKey,
-        signal: context.signal,
       }),
   }),
 );
@@ -80,7 +79,6 @@ builder.mutationField('purchaseTickets', (t) =>
         tickets: input.ticketIds.map((id) => parseTicketKey(id.id)),
         customerId: requireCustomer(context).customerId,
         idempotencyKey: input.idempotencyKey,
-        signal: context.signal,
       }),
   }),
 );
