@@ -1,9 +1,12 @@
 import { asc, eq } from 'drizzle-orm';
 import { createEvent, type SectionLayout } from '../src/catalog/events.js';
+import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/client.js';
 import { migrateUrl } from '../src/db/migrate.js';
 import { ticketsTable } from '../src/db/schema.js';
 import { encodeGlobalId, ticketGlobalId } from '../src/graphql/global-id.js';
+import type { RedisConnection } from '../src/infra/redis-client.js';
+import { createRedisTicketLock } from '../src/infra/redis-ticket-lock.js';
 import { adminSql, assertLoopback, databaseUrl, sleep } from './services.js';
 
 /** A fresh database for one run, migrated by the project's own migrator. */
@@ -84,23 +87,28 @@ export async function seedSale(
     perCustomerLimit = null,
     holdMinutes = null,
     layout = venueLayout,
+    marks,
   }: {
     name?: string;
     perCustomerLimit?: number | null;
     holdMinutes?: number | null;
     layout?: ((seats: number) => SectionLayout[]) | undefined;
+    /** The servers' Redis and key prefix: the new event's seat marks are opened there, as the API's createEvent does. */
+    marks?: { redis: RedisConnection; prefix: string } | undefined;
   } = {},
 ): Promise<SeededSale> {
   const database = await createDatabase({ url, poolSize: 2 });
   try {
-    const { eventId } = await createEvent(database.db, {
+    const lock = marks && createRedisTicketLock(marks.redis, marks.prefix, loadConfig({}));
+    const event = {
       name: `${name} (${seats} seats)`,
       venue: 'Load Test Arena',
       startsAt: new Date(Date.now() + 30 * 24 * 3600 * 1000),
       perCustomerLimit,
       holdMinutes,
       sections: (layout ?? venueLayout)(seats),
-    });
+    };
+    const { eventId } = await createEvent(database.db, event, lock && ((id) => lock.openMarks(id)));
     const tickets = await database.db
       .select({ id: ticketsTable.id })
       .from(ticketsTable)

@@ -88,11 +88,13 @@ async function prepareDatabase(run: ContenderRun): Promise<void> {
   } else {
     const database = await createLoadDatabase(`${runId}_${run.contender}`);
     run.database = database;
+    const marks = { redis: run.redis, prefix: run.prefix };
     run.sale = await seedSale(database.url, plan.seats, {
       perCustomerLimit: plan.perCustomerLimit,
       layout: plan.layout,
+      marks,
     });
-    run.warmUpSale = await seedSale(database.url, warmUpSeats, { name: 'Warm-up', holdMinutes: 60 });
+    run.warmUpSale = await seedSale(database.url, warmUpSeats, { name: 'Warm-up', holdMinutes: 60, marks });
     if (plan.countStatements) run.statements = await startStatementCounter(database.url);
   }
   run.venue = {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTokenVerifier } from './auth/tokens.js';
+import { createEvent } from './catalog/events.js';
 import { createSaleSettingsCache } from './catalog/sale-settings.js';
 import type { TicketChange } from './catalog/ticket-change.js';
 import type { Config } from './config.js';
@@ -98,6 +99,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     availability,
     verifyToken: createTokenVerifier(config.jwtSecret),
+    createEvent: (input) => createEvent(db, input, (eventId) => backends.lock.openMarks(eventId)),
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
     purchases: createPurchaseService(db, {
       lock: backends.lock,

@@ -196,6 +196,35 @@ describe('a retry and its stalled twin (Postgres and Redis)', () => {
     await expectSaleInvariants(api.app.services.db);
   });
 
+  it('purchase: after Redis lost the sold mark and the key record, a retry refused LOCKED answers the order', async ({
+    api,
+    database,
+    redis,
+  }) => {
+    const event = await createEventWithTickets(api, { seats: 1 });
+    const [ticketId] = event.ticketIds as [string];
+    const [seat] = event.ticketGlobalIds as [string];
+    const made = await purchaseMany(api, 'restart-buyer', [seat], 'buy-5');
+    expect(made.__typename).toBe('PurchaseTicketsSuccess');
+    // Redis restarts empty: the key's record, the seat's sold mark and the event's marks-since go.
+    const lost = await redis.keys(`${api.redisPrefix}*`);
+    expect(lost).toContain(seatKey(api.redisPrefix, event.eventId, ticketId));
+    await redis.del(...lost);
+    // Another buyer, who will lose in Postgres, holds the seat's lock when the client's retry arrives.
+    const other = lockedByAnotherBuyer(redis, api, event, ticketId);
+    await other.set();
+    const before = api.queries();
+    expect(await purchaseMany(api, 'restart-buyer', [seat], 'buy-5')).toEqual(made);
+    expect(api.queries()).toBeGreaterThan(before);
+    await other.clear();
+    expect(await madeWithKey(database, 'restart-buyer', 'buy-5', ticketId)).toMatchObject({
+      orders: 1,
+      status: 'SOLD',
+      counted: 1,
+    });
+    await expectSaleInvariants(api.app.services.db);
+  });
+
   it('a twin that reaches the server only after its retry was refused answers that refusal, with no query', async ({
     api,
     database,

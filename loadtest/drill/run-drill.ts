@@ -6,7 +6,7 @@ import { signBuyers } from '../buyers.js';
 import { API_SCRIPT, compileServers } from '../compile.js';
 import { createLoadDatabase, type LoadDatabase, seedSale } from '../database.js';
 import { type ServerProcess, type ServerSpec, startServers, stopServers } from '../processes.js';
-import { sleep } from '../services.js';
+import { connectRedis, sleep } from '../services.js';
 import { checkHistory, unknownsOf, type Verdict, type Window } from './checker.js';
 import { type ConvergenceCheck, checkMaps, finalConvergence, resyncBlocksRead } from './convergence.js';
 import { History, operationsOf } from './history.js';
@@ -21,6 +21,18 @@ import { binsOf, faultFigures, quietRecovery } from './timeline.js';
 
 /** Holds planted on the victim of a kill or stop just before it, two seats each from the venue's far end. */
 const PLANTED_HOLDS = 3;
+/** The servers' Redis key prefix. */
+const DRILL_PREFIX = 'flux-drill:';
+
+/** Seeds the drill's sale, its seat marks opened in the drill's Redis as the API's createEvent would. */
+async function seedOpened(databaseUrl: string, redisUrl: string, seats: number) {
+  const redis = await connectRedis(redisUrl);
+  try {
+    return await seedSale(databaseUrl, seats, { name: 'Drill', marks: { redis, prefix: DRILL_PREFIX } });
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** Everything a drill started, so it can all be stopped whatever happens. */
 interface Started {
@@ -71,7 +83,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
     started.redis = await startOwnRedis();
     const database = await createLoadDatabase(`drill_${runId}`);
     started.database = database;
-    const sale = await seedSale(database.url, options.seats, { name: 'Drill' });
+    const sale = await seedOpened(database.url, started.redis.url, options.seats);
     const jwtSecret = randomBytes(32).toString('hex');
     // One buyer per worker, and one more who plants holds on an instance about to be killed or paused.
     const authorizations = await signBuyers(jwtSecret, `drill-${runId}`, options.workers + 1);
@@ -83,7 +95,7 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
         CORS_ORIGINS: '*',
         DATABASE_URL: database.url,
         REDIS_URL: started.redis.url,
-        REDIS_KEY_PREFIX: 'flux-drill:',
+        REDIS_KEY_PREFIX: DRILL_PREFIX,
         JWT_SECRET: jwtSecret,
         SEED_DEMO: 'false',
         PURCHASE_RATE_LIMIT: '0',

@@ -39,11 +39,17 @@ export function layoutTickets(eventId: string, sections: SectionLayout[]): (type
 /**
  * Validates, then creates an event and its tickets in one transaction (a 20,000-seat venue is four
  * bulk inserts). With a fixed `id` it is idempotent: an existing event and existing seats are left
- * as they are, so a re-run duplicates nothing.
+ * as they are, so a re-run duplicates nothing. A new event is told to `openMarks` before it commits
+ * (its seats' Redis marks are complete from the start: TicketLock.openMarks); if that fails, the
+ * event is created anyway, and keyed losers read Postgres for an idempotency window.
  *
  * @throws InvalidInputError listing every problem; nothing is written then.
  */
-export async function createEvent(db: Db, input: NewEvent): Promise<{ eventId: string; ticketsCreated: number }> {
+export async function createEvent(
+  db: Db,
+  input: NewEvent,
+  openMarks?: (eventId: string) => Promise<void>,
+): Promise<{ eventId: string; ticketsCreated: number }> {
   const problems = validateNewEvent(input);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return db.transaction(async (tx) => {
@@ -63,6 +69,7 @@ export async function createEvent(db: Db, input: NewEvent): Promise<{ eventId: s
       .returning({ id: eventsTable.id });
     const eventId = created?.id ?? input.id;
     if (!eventId) throw new Error('createEvent: insert returned no id');
+    if (created && openMarks) await openMarks(eventId).catch(() => {});
     let ticketsCreated = 0;
     const tickets = layoutTickets(eventId, input.sections);
     for (let start = 0; start < tickets.length; start += INSERT_SLICE) {

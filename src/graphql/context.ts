@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { bearerToken, InvalidTokenError, type TokenVerifier, type Viewer } from '../auth/tokens.js';
+import type { NewEvent } from '../catalog/events.js';
 import type { Db } from '../db/client.js';
 import type { AvailabilityHub } from '../events/availability-hub.js';
 import type { PurchaseService } from '../sales/purchase-service.js';
@@ -12,6 +13,8 @@ export interface AppServices {
   purchases: PurchaseService;
   verifyToken: TokenVerifier;
   availability: AvailabilityHub;
+  /** Creates an event and its seats (catalog/events.ts), its Redis marks opened. */
+  createEvent: (input: NewEvent) => Promise<{ eventId: string; ticketsCreated: number }>;
   /** Tells every instance an event's sale window or limit changed. */
   announceSaleChange: (eventId: string) => void;
 }

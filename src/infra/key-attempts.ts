@@ -38,6 +38,8 @@ export type KeyAttemptEnd =
  * window): Postgres's unique index on each key stays the last word.
  */
 export interface KeyAttempts {
+  /** How long a key's record is kept after its last attempt: the idempotency window. */
+  readonly windowMs: number;
   /** Registers an attempt of the key `name` and tries for its lease, in one round trip. */
   begin(name: string): Promise<KeyAttempt>;
   /** Ends the attempt `token`: records `record`, if any, and frees its lease, in one round trip. */
@@ -78,6 +80,7 @@ export function createMemoryKeyAttempts(timings: KeyAttemptTimings, now: () => n
   sweep.unref();
 
   return {
+    windowMs: timings.windowMs,
     async begin(name) {
       const [recordKey, leaseKey] = [`record/${name}`, `lease/${name}`];
       const record = get(recordKey);

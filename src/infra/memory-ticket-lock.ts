@@ -29,6 +29,8 @@ export function createMemoryTicketLock(
   onFreed: (seat: TicketKey) => void = () => {},
 ): TicketLock {
   const entries = new Map<string, Entry>();
+  /** Per event, since when its marks are complete (0: since its creation). This process's memory is the only copy. */
+  const marksSince = new Map<string, number>();
   const live = (ticketId: string): Entry | undefined => {
     const entry = entries.get(ticketId);
     if (entry && entry.expiresAt <= now()) {
@@ -84,9 +86,18 @@ export function createMemoryTicketLock(
       entries.delete(seatName(seat));
       onFreed(seat);
     },
+    async openMarks(eventId) {
+      if (!marksSince.has(eventId)) marksSince.set(eventId, 0);
+    },
+    async marksKeptMs(eventId) {
+      const since = marksSince.get(eventId) ?? now();
+      marksSince.set(eventId, since);
+      return Math.min(now() - since, timings.soldMarkTtlMs);
+    },
     async close() {
       clearInterval(sweep);
       entries.clear();
+      marksSince.clear();
     },
   };
   return lock;

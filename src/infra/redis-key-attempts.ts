@@ -73,6 +73,7 @@ export function createRedisKeyAttempts(
   redis.defineCommand('fluxKeyEnd', { numberOfKeys: 2, lua: END });
   const keys = (name: string) => [keyRecordKey(prefix, name), keyLeaseKey(prefix, name)] as const;
   return {
+    windowMs: timings.windowMs,
     async begin(name): Promise<KeyAttempt> {
       const token = randomUUID();
       const [state, payload, leased] = await redis.fluxKeyBegin(

@@ -17,6 +17,16 @@ export function seatKey(prefix: string, eventId: string, ticketId: string): stri
   return `${eventTag(prefix, eventId)}seat:${ticketId}`;
 }
 
+/**
+ * Since when every sale and hold of the event has had its seat mark (infra/ticket-lock.ts,
+ * `marksKeptMs`): `0` from the event's creation, or the Redis time at which it was found missing.
+ * In the event's hash tag, so a loss of the event's marks (a flush, a restart, a failover onto an
+ * empty node) takes it too.
+ */
+export function marksSinceKey(prefix: string, eventId: string): string {
+  return `${eventTag(prefix, eventId)}marks-since`;
+}
+
 /** An idempotency key's in-flight lease (infra/key-attempts.ts): `<prefix>lease:{<name>}`. */
 export function keyLeaseKey(prefix: string, name: string): string {
   return `${prefix}lease:{${name}}`;

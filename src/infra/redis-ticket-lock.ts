@@ -3,7 +3,7 @@ import type { Result } from 'ioredis';
 import type { TicketKey } from '../catalog/ticket-key.js';
 import { lockBySlot } from './lock-by-slot.js';
 import type { RedisConnection } from './redis-client.js';
-import { eventTag, seatKey } from './redis-keys.js';
+import { eventTag, marksSinceKey, seatKey } from './redis-keys.js';
 import { RELEASE_SEAT_LUA, REOPEN_SEAT_LUA } from './seat-index-lua.js';
 import {
   type AcquireResult,
@@ -21,6 +21,7 @@ declare module 'ioredis' {
     fluxReopenSeat(key: string, base: string, ticketId: string): Result<number, Context>;
     fluxCompareAndSet(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
     fluxLockAll(...keysThenTokenAndTtl: Array<string | number>): Result<string[], Context>;
+    fluxMarksKept(key: string, ttlMs: number): Result<number, Context>;
   }
 }
 
@@ -55,6 +56,20 @@ if not refused then
 end
 return previous`;
 
+/**
+ * KEYS: the event's marks-since record. ARGV: its TTL. Returns the milliseconds since it was set, by
+ * Redis's clock; a missing record is set to now (the marks were lost, or never opened) and reads 0.
+ */
+const MARKS_KEPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local since = redis.call('GET', KEYS[1])
+if not since then
+  redis.call('SET', KEYS[1], now, 'PX', ARGV[1])
+  return 0
+end
+return now - tonumber(since)`;
+
 /** The key of a seat's lock, in its event's hash tag (see redis-keys.ts). */
 export function ticketLockKey(prefix: string, seat: TicketKey): string {
   return seatKey(prefix, seat.eventId, seat.ticketId);
@@ -71,6 +86,7 @@ export function createRedisTicketLock(redis: RedisConnection, prefix: string, ti
   redis.defineCommand('fluxReopenSeat', { numberOfKeys: 1, lua: REOPEN_SEAT_LUA });
   redis.defineCommand('fluxCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   redis.defineCommand('fluxLockAll', { lua: LOCK_ALL });
+  redis.defineCommand('fluxMarksKept', { numberOfKeys: 1, lua: MARKS_KEPT });
   const key = (seat: TicketKey) => ticketLockKey(prefix, seat);
   const base = (seat: TicketKey) => eventTag(prefix, seat.eventId);
 
@@ -109,6 +125,13 @@ export function createRedisTicketLock(redis: RedisConnection, prefix: string, ti
     },
     async reopen(seat) {
       await redis.fluxReopenSeat(key(seat), base(seat), seat.ticketId);
+    },
+    async openMarks(eventId) {
+      await redis.set(marksSinceKey(prefix, eventId), 0, 'PX', timings.soldMarkTtlMs, 'NX');
+    },
+    async marksKeptMs(eventId) {
+      const kept = await redis.fluxMarksKept(marksSinceKey(prefix, eventId), timings.soldMarkTtlMs);
+      return Math.min(kept, timings.soldMarkTtlMs);
     },
     async close() {
       // The connection belongs to the caller.

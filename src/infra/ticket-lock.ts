@@ -67,6 +67,19 @@ export interface TicketLock {
    * The seat is free again in the event's free-seat index.
    */
   reopen(seat: TicketKey): Promise<void>;
+  /**
+   * The event is new: none of its seats has been sold or held, so its marks are complete from now
+   * on. Called before the event's creation commits; nothing can be sold before that.
+   */
+  openMarks(eventId: string): Promise<void>;
+  /**
+   * For how long every sale and hold of the event has had its seat mark: since the event's creation
+   * ({@link openMarks}), or since the marks were lost (a flush, a restart), at most the sold mark's
+   * TTL. The first call after a loss finds the event's record missing and starts the count at 0.
+   * One round trip. A seat sold within this time that is now LOCKED is locked by a buyer who will
+   * lose in Postgres; a seat sold earlier may be LOCKED with no mark telling so.
+   */
+  marksKeptMs(eventId: string): Promise<number>;
   close(): Promise<void>;
 }
 

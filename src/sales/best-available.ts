@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import { commitHold } from './hold-storage.js';
 import { type HoldChange, type HoldDeps, holdKeyStore } from './holds.js';
-import { fingerprintOf, KeyRefusal, oncePerKey } from './idempotency.js';
+import { fingerprintOf, KeyRefusal, keyedRequest, oncePerKey } from './idempotency.js';
 import { releaseAll } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
 import { refusalOf } from './refusal-record.js';
@@ -95,10 +95,10 @@ export function bestRequest(input: BestAvailableInput): BestRequest {
  *   PurchaseLimitReachedError or IdempotencyKeyReusedError (the key made another hold).
  */
 export function holdBestAvailable(db: Db, deps: BestAvailableDeps, request: BestRequest): Promise<HoldChange> {
-  const { customerId, idempotencyKey: key } = request;
+  const { idempotencyKey: key } = request;
   if (!key) return holdBest(db, deps, request);
   const fingerprint = fingerprintOf([request.eventId, String(request.quantity)]);
-  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+  const keyed = keyedRequest('hold', request, key, fingerprint, deps);
   const store = holdKeyStore(db, request, key, () => holdOfKey(db, request, key));
   return oncePerKey(deps.keyAttempts, keyed, store, () => holdBest(db, deps, request));
 }

@@ -10,7 +10,7 @@ import { endHolds } from './end-holds.js';
 import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { commitHold, expiredHoldsOf, holdForKey } from './hold-storage.js';
-import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
+import { fingerprintOf, type KeyStore, keyedRequest, oncePerKey } from './idempotency.js';
 import { type KeyOwner, refuseHoldKey } from './key-tombstones.js';
 import { assertOnSale, type LeaseDeps, lockSeats, releaseAll, settleRefusedLeases } from './locked-sale.js';
 import { explainRefusal } from './refusal.js';
@@ -91,10 +91,10 @@ export interface HoldChange {
  *   IdempotencyKeyReusedError (the key made a hold of other seats).
  */
 export function holdSeats(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
-  const { customerId, idempotencyKey: key } = request;
+  const { idempotencyKey: key } = request;
   if (!key) return holdBehindLocks(db, deps, request);
   const fingerprint = fingerprintOf(request.ticketIds);
-  const keyed = { kind: 'hold', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+  const keyed = keyedRequest('hold', request, key, fingerprint, deps);
   const store = holdKeyStore(db, request, key, () => holdForKey(db, request, key));
   return oncePerKey(deps.keyAttempts, keyed, store, () => holdBehindLocks(db, deps, request));
 }

@@ -2,19 +2,24 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpectedError } from '../errors.js';
 import type { KeyAttempt, KeyAttemptEnd, KeyAttempts } from '../infra/key-attempts.js';
+import type { TicketLock } from '../infra/ticket-lock.js';
 import { IdempotencyKeyReusedError, type KeyedResult, TicketsUnavailableError } from './errors.js';
 import { type RefusalRecord, refusalOf, refusalRecord } from './refusal-record.js';
 
 /**
- * True when `error` says another buyer has one of the seats now: a seat locked, or held or sold to
- * someone else by its mark. Such a refusal cannot hide this customer's own earlier result for the
- * key, so a first attempt returns it as it is, with no database query, like any other loser's.
+ * True when `error` says another buyer has one of the seats now, so that the refusal cannot hide
+ * this customer's own earlier result for the key, and a first attempt returns it as it is, with no
+ * database query, like any other loser's: a seat held or sold to someone else by its mark, or a seat
+ * locked while the event's marks have been kept for the whole idempotency window. Before that, a
+ * lock may be a doomed buyer's on a seat this customer's earlier attempt bought, whose sold mark
+ * Redis lost together with the key's record (a restart, a flush); the fault drill met that.
  */
-function lostToAnotherBuyer(error: unknown, customerId: string): boolean {
-  return (
-    error instanceof TicketsUnavailableError &&
-    error.tickets.some((t) => t.reason === 'LOCKED' || (t.holder !== undefined && t.holder !== customerId))
-  );
+async function lostToAnotherBuyer(error: unknown, request: KeyedRequest, windowMs: number): Promise<boolean> {
+  if (!(error instanceof TicketsUnavailableError)) return false;
+  const { tickets } = error;
+  if (tickets.some((t) => t.holder !== undefined && t.holder !== request.customerId)) return true;
+  if (!tickets.some((t) => t.reason === 'LOCKED')) return false;
+  return (await request.marksKeptMs().catch(() => 0)) >= windowMs;
 }
 
 /** A keyed request: `kind` keeps purchase and hold keys apart. */
@@ -26,6 +31,21 @@ export interface KeyedRequest {
   fingerprint: string;
   /** How long a retry waits for its in-flight twin (the lock TTL). */
   waitMs: number;
+  /** For how long the request's event has kept every seat mark ({@link TicketLock.marksKeptMs}). */
+  marksKeptMs: () => Promise<number>;
+}
+
+/** The keyed request of a sale or hold of `request.eventId`'s seats under `key`. */
+export function keyedRequest(
+  kind: KeyedRequest['kind'],
+  request: { customerId: string; eventId: string },
+  key: string,
+  fingerprint: string,
+  deps: { lock: Pick<TicketLock, 'marksKeptMs'>; inFlightWaitMs: number },
+): KeyedRequest {
+  const { customerId, eventId } = request;
+  const marksKeptMs = () => deps.lock.marksKeptMs(eventId);
+  return { kind, customerId, key, fingerprint, waitMs: deps.inFlightWaitMs, marksKeptMs };
 }
 
 /** Where a key's result lives in Postgres (its order, or its hold), with its refusal tombstone in the same place. */
@@ -82,7 +102,11 @@ export function fingerprintOf(parts: readonly string[]): string {
  * - A first attempt (Redis remembers none before it) that loses to another buyer runs no query, as
  *   an unkeyed loser: its refusal goes into the key's Redis record in the same step that checks no
  *   other attempt began meanwhile. A twin that begins later finds it there and answers the same
- *   refusal, from Redis alone.
+ *   refusal, from Redis alone. A seat merely LOCKED counts as lost to another buyer only while the
+ *   event's seat marks have been kept for the whole window (TicketLock.marksKeptMs: since the
+ *   event's creation, in normal running): after Redis lost them, the lock may be a doomed buyer's on
+ *   a seat this key already bought, and Redis has forgotten the key's record too; the attempt then
+ *   reads the key's result first.
  * - Where a twin may exist (Redis remembers an earlier attempt, or one began meanwhile), the refusal
  *   is written to Postgres first, as the key's tombstone: a row in the key's own place (orders or
  *   holds), under the key's unique index. Postgres orders it against the twin's write: if the twin's
@@ -98,7 +122,10 @@ export function fingerprintOf(parts: readonly string[]): string {
  * (a flush, a restart or failover that loses the write, or `IDEMPOTENCY_WINDOW_MS` passing) before a
  * twin that had not yet reached Redis does so (a request still unread in a paused instance), that
  * twin looks like a first attempt and may make the order or hold its client was told it did not
- * get. Closing that would cost every loser a Postgres write, which the lock exists to avoid.
+ * get. Closing that would cost every loser a Postgres write, which the lock exists to avoid. And a
+ * loss that keeps the event's marks-since record but not a recent sold mark (a failover onto a
+ * replica that lagged by the last writes, a restart from an older snapshot) is not seen: a retry
+ * of a sale made just before it, met by a doomed buyer's lock, may still be refused LOCKED.
  */
 export async function oncePerKey<T>(
   keys: KeyAttempts,
@@ -117,7 +144,7 @@ export async function oncePerKey<T>(
     return ended;
   };
   try {
-    const result = await settled(attempt, request, store, run, endAlone);
+    const result = await settled(attempt, request, store, run, endAlone, keys.windowMs);
     record = { made: request.fingerprint };
     return result;
   } catch (error) {
@@ -140,6 +167,7 @@ async function settled<T>(
   store: KeyStore<T>,
   run: () => Promise<T>,
   endAlone: (refusal: RefusalRecord) => Promise<boolean>,
+  windowMs: number,
 ): Promise<T> {
   if (!attempt.leased) {
     const twins = await twinsResult(store, request.waitMs);
@@ -154,7 +182,7 @@ async function settled<T>(
     refusal = error;
   }
   const ours = attempt.made === request.fingerprint;
-  if (ours || !lostToAnotherBuyer(refusal, request.customerId)) {
+  if (ours || !(await lostToAnotherBuyer(refusal, request, windowMs))) {
     const found = await store.earlier();
     if (found) return found;
   }

@@ -4,7 +4,7 @@ import type { KeyAttempts } from '../infra/key-attempts.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
 import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
-import { fingerprintOf, type KeyStore, oncePerKey } from './idempotency.js';
+import { fingerprintOf, type KeyStore, keyedRequest, oncePerKey } from './idempotency.js';
 import { refuseOrderKey } from './key-tombstones.js';
 import type { SaleRequest } from './sale-request.js';
 import { commitSale, orderForKey } from './sale-transaction.js';
@@ -39,9 +39,9 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
   const sell = (db: Db, request: SaleRequest) => sellBehindLocks(db, deps, request);
   return (db, request) => {
     if (!request.idempotencyKey) return sell(db, request);
-    const { customerId, idempotencyKey: key } = request;
+    const { idempotencyKey: key } = request;
     const fingerprint = fingerprintOf(request.ticketIds);
-    const keyed = { kind: 'purchase', customerId, key, fingerprint, waitMs: deps.inFlightWaitMs } as const;
+    const keyed = keyedRequest('purchase', request, key, fingerprint, deps);
     const store: KeyStore<Sale> = {
       async earlier() {
         const order = await orderForKey(db, request, key);

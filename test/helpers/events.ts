@@ -1,5 +1,5 @@
 import type { App } from '../../src/app.js';
-import { createEvent, type NewEvent, type SectionLayout } from '../../src/catalog/events.js';
+import type { NewEvent, SectionLayout } from '../../src/catalog/events.js';
 import { encodeGlobalId, ticketGlobalId } from '../../src/graphql/global-id.js';
 
 /** An event made for a test, with each id in both forms: as the database holds it, and as clients send it. */
@@ -24,11 +24,11 @@ export type TestEventOptions = Partial<Omit<NewEvent, 'sections'>> & {
   sections?: SectionLayout[];
 };
 
-/** Creates "Test Night" and its tickets straight through the domain service, on `api`'s database. */
+/** Creates "Test Night" and its tickets through the app's event service, as the organizer API does. */
 export async function createEventWithTickets(api: { app: App }, options: TestEventOptions): Promise<TestEvent> {
   const { seats, priceCents = 5000, sections, ...rules } = options;
   const { db } = api.app.services;
-  const { eventId } = await createEvent(db, {
+  const { eventId } = await api.app.services.createEvent({
     name: 'Test Night',
     venue: 'Test Hall',
     startsAt: new Date('2030-01-01T20:00:00Z'),

@@ -1,4 +1,3 @@
-import { createEvent } from '../../catalog/events.js';
 import { closeSale, openSale } from '../../catalog/sale-window.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import { builder } from '../builder.js';
@@ -63,7 +62,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input }, context) => {
       requireOrganizer(context);
-      const { eventId } = await createEvent(context.services.db, {
+      const { eventId } = await context.services.createEvent({
         ...input,
         sections: input.sections.map((section) =>
           section.generalAdmission
