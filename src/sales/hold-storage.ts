@@ -149,7 +149,9 @@ export async function holdForKey(
   const [row] = await db
     .select({ made: holdsTable, seats })
     .from(holdsTable)
-    .where(and(eq(holdsTable.customerId, request.customerId), eq(holdsTable.idempotencyKey, key)));
+    .where(and(eq(holdsTable.customerId, request.customerId), eq(holdsTable.idempotencyKey, key)))
+    .prepare('hold_for_key')
+    .execute();
   return sameSeatsOrReused(key, 'hold', row, request.ticketIds);
 }
 

@@ -173,7 +173,9 @@ export async function orderForKey(
   const [row] = await db
     .select({ made: ordersTable, seats })
     .from(ordersTable)
-    .where(and(eq(ordersTable.customerId, request.customerId), eq(ordersTable.idempotencyKey, key)));
+    .where(and(eq(ordersTable.customerId, request.customerId), eq(ordersTable.idempotencyKey, key)))
+    .prepare('order_for_key')
+    .execute();
   return sameSeatsOrReused(key, 'order', row, request.ticketIds);
 }
 
