@@ -119,7 +119,7 @@ describe('buyers racing for the same seats (two instances, real Postgres and Red
     // The winner's retry with its key meets a sold mark that names it, and gets its order back.
     const retried = await purchaseMany(via(0), 'keyed-winner', [soldId], 'winner-key');
     expect(retried).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });
-    // So does a retry after a Redis flush, when a refusal has rebuilt the mark without a buyer.
+    // So does a retry meeting a sold mark that names no buyer (as refusals wrote them before 2026-12-06).
     await redis.set(ticketLockKey(via(0).redisPrefix, { eventId, ticketId: ticketIds[1] as string }), SOLD_MARK);
     const afterFlush = await purchaseMany(via(1), 'keyed-winner', [soldId], 'winner-key');
     expect(afterFlush).toMatchObject({ __typename: 'PurchaseTicketsSuccess', order: { id: won.order?.id } });

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { ticketLockKey } from '../src/infra/redis-ticket-lock.js';
-import { SOLD_MARK, soldMark } from '../src/infra/ticket-lock.js';
+import { soldMark } from '../src/infra/ticket-lock.js';
 import { purchase } from './helpers/app.js';
 import { createEventWithTickets } from './helpers/events.js';
 import { integrationTest } from './helpers/fixtures.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
+import { purchaseMany } from './helpers/sales.js';
 
 const LOCK_TTL_MS = 300;
 let pauseOnce: { release: () => void; reached: Promise<void> } | undefined;
@@ -129,15 +130,21 @@ describe('faults: the database refuses a second sale whatever happens to the loc
     expect(wins).toHaveLength(20);
     expect(summary.soldTickets).toBe(summary.liveOrderTickets);
     expect(secondWave.every((r) => r.__typename === 'TicketUnavailable')).toBe(true);
-    // A refusal puts the sold mark back, so the next buyer costs no query again. (A refusal that
-    // outlives its 300 ms lease, as under heavy load, rightly leaves the key alone; so take one
-    // uncontended refusal here.)
-    await redis.del(ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string }));
+    // A refusal puts the sold mark back, naming the seat's buyer as the sale's own mark did, so the
+    // next buyer costs no query again, keyed or not. (A refusal that outlives its 300 ms lease, as
+    // under heavy load, rightly leaves the key alone; so take one uncontended refusal here.)
+    const seatKey = ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string });
+    await redis.del(seatKey);
     expect((await purchase(healthy, 'healer', ticketGlobalIds[0] as string)).reason).toBe('SOLD');
-    const mark = await redis.get(ticketLockKey(healthy.redisPrefix, { eventId, ticketId: ticketIds[0] as string }));
-    expect(mark).toBe(SOLD_MARK);
+    const [buyer] = await database.sql<{ customer_id: string }[]>`
+      select o.customer_id from order_tickets ot join orders o on o.id = ot.order_id
+      where ot.ticket_id = ${ticketIds[0] as string} and ot.released_at is null`;
+    expect(await redis.get(seatKey)).toBe(soldMark(buyer?.customer_id));
+    expect(buyer?.customer_id).toEqual(expect.any(String));
     const queries = healthy.queries();
     expect((await purchase(healthy, 'after-heal', ticketGlobalIds[0] as string)).reason).toBe('SOLD');
+    const keyed = await purchaseMany(healthy, 'after-heal-keyed', [ticketGlobalIds[0] as string], 'after-heal-key');
+    expect(keyed.tickets).toEqual([{ ticketId: ticketGlobalIds[0], reason: 'SOLD' }]);
     expect(healthy.queries()).toBe(queries);
   });
 });

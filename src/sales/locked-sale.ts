@@ -137,23 +137,20 @@ export function markAllSold(deps: LeaseDeps, leases: readonly Lease[], buyer?: s
 }
 
 /**
- * After the database refused: seats it says are sold get their sold mark back (it heals after a
- * Redis flush; the buyer is not read here, so the mark names none), and the other locks are freed.
+ * After the database refused: seats it says are sold get their sold mark back, naming the buyer it
+ * read (it heals after a Redis flush or restart), and the other locks are freed.
  */
 export function settleRefusedLeases(deps: LeaseDeps, leases: readonly Lease[], refusal: unknown) {
-  const sold = new Set(
+  const sold = new Map(
     refusal instanceof TicketsUnavailableError
-      ? refusal.tickets.filter((t) => t.reason === 'SOLD').map((t) => t.ticketId)
+      ? refusal.tickets.filter((t) => t.reason === 'SOLD').map((t) => [t.ticketId, t.holder] as const)
       : [],
   );
-  return Promise.all([
-    markAllSold(
-      deps,
-      leases.filter((lease) => sold.has(lease.ticketId)),
+  return Promise.all(
+    leases.map((lease) =>
+      (sold.has(lease.ticketId) ? deps.lock.markSold(lease, sold.get(lease.ticketId)) : deps.lock.release(lease)).catch(
+        deps.onLockError,
+      ),
     ),
-    releaseAll(
-      deps,
-      leases.filter((lease) => !sold.has(lease.ticketId)),
-    ),
-  ]);
+  );
 }
