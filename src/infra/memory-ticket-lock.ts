@@ -5,7 +5,10 @@ import {
   acquireEach,
   heldMark,
   type LockTimings,
+  marksState,
+  markTtl,
   refusalOf,
+  restoredMarkValue,
   soldMark,
   type TicketLock,
 } from './ticket-lock.js';
@@ -29,8 +32,9 @@ export function createMemoryTicketLock(
   onFreed: (seat: TicketKey) => void = () => {},
 ): TicketLock {
   const entries = new Map<string, Entry>();
-  /** Per event, since when its marks are complete (0: since its creation). This process's memory is the only copy. */
+  /** Per event, its marks epoch and the one vouched for (redis-keys.ts). This process's memory is the only copy. */
   const marksSince = new Map<string, number>();
+  const marksWhole = new Map<string, number>();
   const live = (ticketId: string): Entry | undefined => {
     const entry = entries.get(ticketId);
     if (entry && entry.expiresAt <= now()) {
@@ -88,16 +92,39 @@ export function createMemoryTicketLock(
     },
     async openMarks(eventId) {
       if (!marksSince.has(eventId)) marksSince.set(eventId, 0);
+      if (!marksWhole.has(eventId)) marksWhole.set(eventId, 0);
     },
-    async marksKeptMs(eventId) {
+    async marks(eventId) {
       const since = marksSince.get(eventId) ?? now();
       marksSince.set(eventId, since);
-      return Math.min(now() - since, timings.soldMarkTtlMs);
+      return marksState(since, now() - since, marksWhole.get(eventId) === since, timings.soldMarkTtlMs);
+    },
+    async leaseEpoch(eventId) {
+      return (await lock.marks(eventId)).epoch;
+    },
+    async restoreMarks(eventId, epoch, marks, vouch) {
+      if (marksSince.get(eventId) !== epoch) return { lost: true };
+      let pending = 0;
+      for (const mark of marks) {
+        const name = seatName({ eventId, ticketId: mark.ticketId });
+        const current = live(name)?.value;
+        if (current !== undefined && refusalOf(current).reason === 'LOCKED') pending += 1;
+        else entries.set(name, { value: restoredMarkValue(mark), expiresAt: now() + markTtl(mark, timings) });
+      }
+      if (vouch && pending === 0) marksWhole.set(eventId, epoch);
+      return { lost: false, pending, vouched: vouch && pending === 0 };
+    },
+    async advanceEpoch(eventId, from, to) {
+      if (marksSince.get(eventId) !== from) return false;
+      marksSince.set(eventId, to);
+      marksWhole.delete(eventId);
+      return true;
     },
     async close() {
       clearInterval(sweep);
       entries.clear();
       marksSince.clear();
+      marksWhole.clear();
     },
   };
   return lock;

@@ -18,13 +18,22 @@ export function seatKey(prefix: string, eventId: string, ticketId: string): stri
 }
 
 /**
- * Since when every sale and hold of the event has had its seat mark (infra/ticket-lock.ts,
- * `marksKeptMs`): `0` from the event's creation, or the Redis time at which it was found missing.
+ * The event's marks epoch (infra/ticket-lock.ts, `marks`): `0` from the event's creation, or the Redis
+ * time at which it was found missing, after which its marks are kept again.
  * In the event's hash tag, so a loss of the event's marks (a flush, a restart, a failover onto an
  * empty node) takes it too.
  */
 export function marksSinceKey(prefix: string, eventId: string): string {
   return `${eventTag(prefix, eventId)}marks-since`;
+}
+
+/**
+ * The marks epoch (see {@link marksSinceKey}) that a reload from Postgres has vouched for: every sold
+ * and held seat of the event has had its mark since (sales/marks.ts). `0` for an event opened at its
+ * creation. In the event's hash tag, so it is lost with the marks.
+ */
+export function marksWholeKey(prefix: string, eventId: string): string {
+  return `${eventTag(prefix, eventId)}marks-whole`;
 }
 
 /** An idempotency key's in-flight lease (infra/key-attempts.ts): `<prefix>lease:{<name>}`. */

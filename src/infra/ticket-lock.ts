@@ -8,6 +8,11 @@ export interface Lease extends TicketKey {
   token: string;
 }
 
+/** The value a restored mark's key holds. */
+export function restoredMarkValue(mark: RestoredMark): string {
+  return mark.status === 'SOLD' ? soldMark(mark.buyer ?? undefined) : heldMark(mark.buyer ?? '');
+}
+
 /** Why a ticket could not be locked: a request has it now, a buyer's hold keeps it, or it is sold. */
 export type LockRefusal = 'LOCKED' | 'HELD' | 'SOLD';
 
@@ -73,15 +78,55 @@ export interface TicketLock {
    */
   openMarks(eventId: string): Promise<void>;
   /**
-   * For how long every sale and hold of the event has had its seat mark: since the event's creation
-   * ({@link openMarks}), or since the marks were lost (a flush, a restart), at most the sold mark's
-   * TTL. The first call after a loss finds the event's record missing and starts the count at 0.
-   * One round trip. A seat sold within this time that is now LOCKED is locked by a buyer who will
-   * lose in Postgres; a seat sold earlier may be LOCKED with no mark telling so.
+   * The event's seat marks now (one round trip), read by a keyed loser refused LOCKED
+   * (sales/idempotency.ts) and for the epoch that a request's leases carry (sales/marks.ts). The
+   * first read after a loss finds the event's record missing and starts a new epoch.
    */
-  marksKeptMs(eventId: string): Promise<number>;
+  marks(eventId: string): Promise<MarksState>;
+  /**
+   * The epoch to stamp on leases taken after this call returns: read before the locks are taken, so
+   * a lock taken before a loss never carries the epoch that follows it. The product's lock caches it
+   * briefly (sales/marks.ts); here it is {@link marks}' epoch.
+   */
+  leaseEpoch(eventId: string): Promise<number>;
+  /**
+   * Puts Postgres's sold and held seats back as marks, for `epoch` only (nothing is written once
+   * another loss has started a newer one). A key that holds another mark is overwritten; a key that
+   * holds a request's lock is left alone and counted pending (its holder will lose in Postgres).
+   * With `vouch`, when none is pending, the epoch's marks are declared whole from now on.
+   */
+  restoreMarks(eventId: string, epoch: number, marks: readonly RestoredMark[], vouch: boolean): Promise<RestoreResult>;
+  /**
+   * Moves the event's epoch from `from` to the later `to`, unvouched, if it is still `from`: for an
+   * epoch that Postgres has already fenced past (a Redis whose clock is behind an earlier one's).
+   */
+  advanceEpoch(eventId: string, from: number, to: number): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * An event's seat marks: `epoch` names the stretch of time they have been kept in (0 from the event's
+ * creation; after a loss, the Redis time it was found at), `whole` says every sale and hold has its
+ * mark, and `keptMs` for how long that has been so: the sold mark's TTL when whole, else the time
+ * since the epoch began, at most that TTL.
+ */
+export interface MarksState {
+  epoch: number;
+  whole: boolean;
+  keptMs: number;
+}
+
+/** A mark to put back: the seat, sold or held by `buyer` (null: a sold seat whose buyer is unknown), lasting `ttlMs`. */
+export interface RestoredMark {
+  ticketId: string;
+  status: 'SOLD' | 'HELD';
+  buyer: string | null;
+  /** A hold's time left; a sold mark lasts the sold mark's TTL. */
+  ttlMs?: number | undefined;
+}
+
+/** What {@link TicketLock.restoreMarks} did: `lost` when another loss began a newer epoch meanwhile. */
+export type RestoreResult = { lost: true } | { lost: false; pending: number; vouched: boolean };
 
 /** The value a ticket's key holds once the ticket is sold. Tokens are UUIDs, so they never start with it. */
 export const SOLD_MARK = 'sold';
@@ -105,6 +150,16 @@ export function refusalOf(value: string): Refusal {
   if (value.startsWith(`${SOLD_MARK}:`)) return { reason: 'SOLD', holder: value.slice(SOLD_MARK.length + 1) };
   if (value.startsWith(`${HELD_MARK}:`)) return { reason: 'HELD', holder: value.slice(HELD_MARK.length + 1) };
   return { reason: 'LOCKED' };
+}
+
+/** A {@link MarksState} from an epoch, the time since it began, and whether it is vouched for. */
+export function marksState(epoch: number, sinceMs: number, whole: boolean, soldMarkTtlMs: number): MarksState {
+  return { epoch, whole, keptMs: whole ? soldMarkTtlMs : Math.min(sinceMs, soldMarkTtlMs) };
+}
+
+/** How long a restored mark lasts: a hold's time left, or the sold mark's TTL. */
+export function markTtl(mark: RestoredMark, timings: LockTimings): number {
+  return mark.status === 'HELD' ? Math.max(1, mark.ttlMs ?? 1) : timings.soldMarkTtlMs;
 }
 
 /** Lock timings shared by every implementation. */

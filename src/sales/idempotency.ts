@@ -31,7 +31,7 @@ export interface KeyedRequest {
   fingerprint: string;
   /** How long a retry waits for its in-flight twin (the lock TTL). */
   waitMs: number;
-  /** For how long the request's event has kept every seat mark ({@link TicketLock.marksKeptMs}). */
+  /** For how long the request's event has kept every seat mark ({@link TicketLock.marks}). */
   marksKeptMs: () => Promise<number>;
 }
 
@@ -41,10 +41,10 @@ export function keyedRequest(
   request: { customerId: string; eventId: string },
   key: string,
   fingerprint: string,
-  deps: { lock: Pick<TicketLock, 'marksKeptMs'>; inFlightWaitMs: number },
+  deps: { lock: Pick<TicketLock, 'marks'>; inFlightWaitMs: number },
 ): KeyedRequest {
   const { customerId, eventId } = request;
-  const marksKeptMs = () => deps.lock.marksKeptMs(eventId);
+  const marksKeptMs = async () => (await deps.lock.marks(eventId)).keptMs;
   return { kind, customerId, key, fingerprint, waitMs: deps.inFlightWaitMs, marksKeptMs };
 }
 
@@ -103,10 +103,11 @@ export function fingerprintOf(parts: readonly string[]): string {
  *   an unkeyed loser: its refusal goes into the key's Redis record in the same step that checks no
  *   other attempt began meanwhile. A twin that begins later finds it there and answers the same
  *   refusal, from Redis alone. A seat merely LOCKED counts as lost to another buyer only while the
- *   event's seat marks have been kept for the whole window (TicketLock.marksKeptMs: since the
- *   event's creation, in normal running): after Redis lost them, the lock may be a doomed buyer's on
- *   a seat this key already bought, and Redis has forgotten the key's record too; the attempt then
- *   reads the key's result first.
+ *   event's seat marks have been kept for the whole window (TicketLock.marks: since the event's
+ *   creation in normal running, or since a reload from Postgres vouched for them, sales/marks.ts).
+ *   After Redis lost them, and until that reload, the lock may be a doomed buyer's on a seat this
+ *   key already bought, and Redis has forgotten the key's record too; the attempt then reads the
+ *   key's result first.
  * - Where a twin may exist (Redis remembers an earlier attempt, or one began meanwhile), the refusal
  *   is written to Postgres first, as the key's tombstone: a row in the key's own place (orders or
  *   holds), under the key's unique index. Postgres orders it against the twin's write: if the twin's
