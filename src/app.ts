@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createGroupCommitter, type GroupCommitter } from './sales/group-commit.js';
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
+import { keepMarksWhole, reloadMarks } from './sales/marks.js';
 import { createPurchaseService } from './sales/purchase-service.js';
 import { withWebPage } from './site/web-page.js';
 import { limitBodySize } from './transport/body-limit.js';
@@ -80,12 +81,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     availability.publish(eventId, changes);
   };
   const onLockError = (error: unknown) => logger.failure('ticket lock: release or mark failed', error);
+  // After Redis loses an event's seat marks, they are put back from Postgres (sales/marks.ts), as
+  // background work: on its own connection, out of the request path's statement counts.
+  const marksKeeper = keepMarksWhole(backends.lock, {
+    reload: (eventId, epoch) => reloadMarks(backends.backgroundDatabase.db, backends.lock, eventId, epoch),
+    onError: (error) => logger.failure('seat marks: a reload from Postgres failed; the next read retries', error),
+    lockTtlMs: config.lockTtlMs,
+  });
+  const { lock } = marksKeeper;
   const groupCommit = groupCommitterOf(config, backends, metrics);
   const { purchaseStrategy } = config;
   const sell =
     purchaseStrategy === 'redis-lock'
       ? createLockedSale({
-          lock: backends.lock,
+          lock,
           keyAttempts: backends.keyAttempts,
           saleSettings,
           inFlightWaitMs: config.lockTtlMs,
@@ -99,10 +108,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     db,
     availability,
     verifyToken: createTokenVerifier(config.jwtSecret),
-    createEvent: (input) => createEvent(db, input, (eventId) => backends.lock.openMarks(eventId)),
+    createEvent: (input) => createEvent(db, input, (eventId) => lock.openMarks(eventId)),
     announceSaleChange: (eventId) => backends.bus.publishSaleChanged(eventId),
     purchases: createPurchaseService(db, {
-      lock: backends.lock,
+      lock,
       keyAttempts: backends.keyAttempts,
       seatIndex: backends.seatIndex,
       attempts: backends.attempts,
@@ -120,7 +129,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const holdSweeper = startHoldSweeper(backends.backgroundDatabase.db, {
     intervalMs: config.holdSweepMs,
     batchSize: HOLD_SWEEP_BATCH,
-    lock: backends.lock,
+    lock,
     onLockError,
     publish,
     onExpired: metrics.holdsExpired,
@@ -179,6 +188,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           await closed;
         }
         await yoga.dispose();
+        await marksKeeper.stop();
         await backends.close();
       })();
       return stopping;

@@ -53,6 +53,12 @@ export const eventsTable = pgTable(
     perCustomerLimit: integer('per_customer_limit'),
     /** How long a hold keeps its seats, in minutes (null: the server's HOLD_TTL_MS). */
     holdMinutes: integer('hold_minutes'),
+    /**
+     * The fence against seat locks Redis has lost (sales/marks.ts): a sale or hold whose locks were
+     * taken under an older marks epoch than this changes nothing. Raised when the event's seat marks
+     * are reloaded from here after a Redis loss.
+     */
+    marksEpoch: bigint('marks_epoch', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -27,7 +27,8 @@ const REDIS_MESSAGES =
 export function unavailableDependency(error: unknown): Dependency | undefined {
   for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
     const { name, message, code } = e as { name?: unknown; message?: unknown; code?: unknown };
-    if (name === 'MaxRetriesPerRequestError') return 'redis';
+    // Locks Redis lost before the request's statement ran (sales/errors.ts): Postgres refused them.
+    if (name === 'MaxRetriesPerRequestError' || name === 'LockLostError') return 'redis';
     if (typeof message === 'string' && REDIS_MESSAGES.test(message)) return 'redis';
     if (typeof code === 'string' && POSTGRES_CONNECTION_CODES.has(code)) return 'postgres';
     if (typeof code === 'string' && POSTGRES_UNAVAILABLE_STATE.test(code)) return 'postgres';

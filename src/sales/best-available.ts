@@ -8,6 +8,7 @@ import type { PickRequest, PickResult, SeatIndex } from '../infra/seat-index.js'
 import type { Lease } from '../infra/ticket-lock.js';
 import {
   IdempotencyKeyReusedError,
+  LockLostError,
   NotEnoughSeatsError,
   PurchaseLimitReachedError,
   saleWindowError,
@@ -110,6 +111,8 @@ async function holdBest(db: Db, deps: BestAvailableDeps, request: BestRequest): 
   if (closed) throw closed;
 
   for (let attempt = 0; attempt < PICK_ATTEMPTS; attempt++) {
+    // Read before the pick takes its locks (sales/marks.ts).
+    const marksEpoch = await deps.lock.leaseEpoch(request.eventId);
     const pick = await pickSeats(db, deps, request);
     if (pick.kind === 'short') throw new NotEnoughSeatsError(request.quantity, pick.available, request.together);
     const sale: SaleRequest = {
@@ -117,6 +120,7 @@ async function holdBest(db: Db, deps: BestAvailableDeps, request: BestRequest): 
       customerId: request.customerId,
       ticketIds: pick.leases.map((lease) => lease.ticketId).sort(),
       idempotencyKey: request.idempotencyKey,
+      marksEpoch,
     };
     const outcome = await commitOrRepeat(db, deps, sale, pick.leases);
     if (outcome) return outcome;
@@ -159,6 +163,9 @@ async function commitOrRepeat(
     case 'limit':
       await releaseAll(deps, leases);
       throw new PurchaseLimitReachedError(outcome.limit, await heldTickets(db, sale));
+    case 'fenced':
+      await releaseAll(deps, leases);
+      throw new LockLostError(sale.eventId);
     case 'refused': {
       const refusal = await explainRefusal(db, sale, new Date());
       await repair(deps, leases, refusal);

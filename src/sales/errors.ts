@@ -154,3 +154,16 @@ export class IdempotencyKeyReusedError extends ExpectedError {
     this.name = 'IdempotencyKeyReusedError';
   }
 }
+
+/**
+ * The seat locks a request took were lost with Redis's data before its statement ran, and Postgres
+ * refused to act on them (the marks epoch fence, sales/marks.ts). Not the buyer's doing, and nothing
+ * was written: answered as the dependency's outage (SERVICE_UNAVAILABLE), so the client retries,
+ * with the same idempotency key.
+ */
+export class LockLostError extends Error {
+  constructor(eventId: string) {
+    super(`the seat locks of this request for event ${eventId} were lost with Redis's data; nothing was written`);
+    this.name = 'LockLostError';
+  }
+}

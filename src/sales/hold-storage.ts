@@ -14,19 +14,27 @@ import {
 import { type RunStatement, soloStatement } from './group-commit.js';
 import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
-import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
+import {
+  availableSeatsStep,
+  type ChangedTicketRow,
+  countedSteps,
+  marksEpochParam,
+  ticketChangeOf,
+} from './seat-sql.js';
 
 /** What the hold statement did. */
 export type HoldResult =
   | { kind: 'held'; hold: HoldRow; tickets: TicketChange[] }
   | { kind: 'limit'; limit: number }
   /** Some seat was not AVAILABLE, the sale was not open, or an id named nothing: ask `explainRefusal`. */
-  | { kind: 'refused' };
+  | { kind: 'refused' }
+  /** The request's locks were taken under an older marks epoch than the event's: Redis lost them. */
+  | { kind: 'fenced' };
 
 /**
  * The whole hold as one statement, like the sale statement (sale-transaction.ts), which it follows:
  *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open;
- *   complete all of them? the event's limit, and how long its holds last;
+ *   complete all of them? the event's limit, how long its holds last, and the fence;
  *   counted  raises the customer's count for the event within the limit (held seats count);
  *   buyer    creates the customer on a first hold;
  *   made     the hold, expiring `hold_minutes` (or `defaultMs`) from now;
@@ -38,10 +46,11 @@ function holdStatement(request: SaleRequest, holdId: string, defaultMs: number) 
 with ${availableSeatsStep(request)},
 complete as (
   select count(seats.id) = ${count}::int as ok, e.per_customer_limit as lim,
-    coalesce(e.hold_minutes * 60000, ${defaultMs}::int) as hold_ms
+    coalesce(e.hold_minutes * 60000, ${defaultMs}::int) as hold_ms,
+    e.marks_epoch > ${marksEpochParam(request)} as fenced
   from events e left join seats on true
   where e.id = ${request.eventId}::uuid
-  group by e.per_customer_limit, e.hold_minutes
+  group by e.per_customer_limit, e.hold_minutes, e.marks_epoch
 ),
 ${countedSteps(request)},
 made as (
@@ -64,7 +73,7 @@ lines as (
   insert into hold_tickets (hold_id, ticket_id, price_cents)
   select m.id, h.id, h.price_cents from made m cross join held h
 )
-select c.ok, c.lim, m.status as hold_status, m.total_cents, m.expires_at, m.created_at,
+select c.ok, c.lim, c.fenced, m.status as hold_status, m.total_cents, m.expires_at, m.created_at,
   h.id, h.status, h.version, h.status_changed_at
 from complete c
 left join made m on true
@@ -74,6 +83,7 @@ left join held h on m.id is not null`;
 interface HoldStatementRow extends ChangedTicketRow {
   ok: boolean;
   lim: number | null;
+  fenced: boolean | null;
   hold_status: HoldStatus | null;
   total_cents: number | null;
   expires_at: string | Date | null;
@@ -99,6 +109,7 @@ export async function commitHold(
     `${request.customerId}/${request.eventId}`,
   );
   const [first] = rows;
+  if (first?.fenced) return { kind: 'fenced' };
   if (!first?.ok) return { kind: 'refused' };
   if (first.expires_at === null || first.created_at === null) return { kind: 'limit', limit: first.lim ?? 0 };
   const hold: HoldRow = {

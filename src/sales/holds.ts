@@ -7,7 +7,7 @@ import { NotFoundError } from '../errors.js';
 import type { KeyAttempts } from '../infra/key-attempts.js';
 import { type CheckoutRequest, type CheckoutWrite, commitCheckout } from './checkout-statement.js';
 import { endHolds } from './end-holds.js';
-import { HoldExpiredError, IdempotencyKeyReusedError, PurchaseLimitReachedError } from './errors.js';
+import { HoldExpiredError, IdempotencyKeyReusedError, LockLostError, PurchaseLimitReachedError } from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { commitHold, expiredHoldsOf, holdForKey } from './hold-storage.js';
 import { fingerprintOf, type KeyStore, keyedRequest, oncePerKey } from './idempotency.js';
@@ -118,10 +118,10 @@ export function holdKeyStore(
   };
 }
 
-async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Promise<HoldChange> {
-  await assertOnSale(deps.saleSettings, request);
+async function holdBehindLocks(db: Db, deps: HoldDeps, asked: SaleRequest): Promise<HoldChange> {
+  await assertOnSale(deps.saleSettings, asked);
 
-  const leases = await lockSeats(deps, request);
+  const { leases, request } = await lockSeats(deps, asked);
   try {
     let outcome = await commitHoldOrRepeat(db, deps, request);
     // Seats an expired hold still keeps are freed now, rather than at the sweeper's next pass.
@@ -148,6 +148,8 @@ async function holdBehindLocks(db: Db, deps: HoldDeps, request: SaleRequest): Pr
         throw new PurchaseLimitReachedError(outcome.limit, await heldTickets(db, request));
       case 'refused':
         throw await explainRefusal(db, request, new Date());
+      case 'fenced':
+        throw new LockLostError(request.eventId);
     }
   } catch (error) {
     await settleRefusedLeases(deps, leases, error);

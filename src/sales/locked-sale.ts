@@ -53,10 +53,10 @@ export function createLockedSale(deps: LockedSaleDeps): SellSeats {
   };
 }
 
-async function sellBehindLocks(db: Db, deps: LockedSaleDeps, request: SaleRequest): Promise<Sale> {
-  await assertOnSale(deps.saleSettings, request);
+async function sellBehindLocks(db: Db, deps: LockedSaleDeps, asked: SaleRequest): Promise<Sale> {
+  await assertOnSale(deps.saleSettings, asked);
 
-  const leases = await lockSeats(deps, request);
+  const { leases, request } = await lockSeats(deps, asked);
   let outcome: Awaited<ReturnType<typeof commitSale>>;
   try {
     if (leases[0]) await deps.hooks?.afterLock?.(leases[0]);
@@ -106,17 +106,22 @@ export interface LeaseDeps {
  * Takes every seat's lock, all or nothing ({@link TicketLock.acquireAll}): in sorted order, one round
  * trip per Redis node. Nobody waits for a lock, so overlapping buyers cannot deadlock. When any seat is
  * refused, no lock is kept and the refusal names every seat that was unavailable; no database query
- * is made.
+ * is made. Returns the leases and the request stamped with the marks epoch read before the locks
+ * were taken, which its statement checks (sales/marks.ts).
  *
  * @throws TicketsUnavailableError
  */
-export async function lockSeats(deps: LeaseDeps, request: SaleRequest): Promise<Lease[]> {
+export async function lockSeats(
+  deps: LeaseDeps,
+  request: SaleRequest,
+): Promise<{ leases: Lease[]; request: SaleRequest }> {
+  const marksEpoch = await deps.lock.leaseEpoch(request.eventId);
   const started = performance.now();
   const taken = await deps.lock.acquireAll(
     request.ticketIds.map((ticketId) => ({ eventId: request.eventId, ticketId })),
   );
   deps.lockTaken?.((performance.now() - started) / 1000);
-  if (taken.acquired) return taken.leases;
+  if (taken.acquired) return { leases: taken.leases, request: { ...request, marksEpoch } };
   const refused: UnavailableTicket[] = taken.refused.map(({ ticketId, reason, holder }) => ({
     ticketId,
     eventId: request.eventId,

@@ -16,6 +16,11 @@ export interface SaleRequest {
   ticketIds: string[];
   customerId: string;
   idempotencyKey?: string | undefined;
+  /**
+   * The marks epoch the request's seat locks were taken under (TicketLock.leaseEpoch): the statement
+   * changes nothing once the event's `marks_epoch` is newer (sales/marks.ts). Absent: taken behind no lock.
+   */
+  marksEpoch?: number | undefined;
 }
 
 /** What a buyer asks for, before the rules are applied. */

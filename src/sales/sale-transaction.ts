@@ -6,7 +6,13 @@ import { customerEventTicketsTable, type OrderRow, ordersTable } from '../db/sch
 import { type RunStatement, soloStatement } from './group-commit.js';
 import { sameSeatsOrReused } from './idempotency.js';
 import type { SaleRequest } from './sale-request.js';
-import { availableSeatsStep, type ChangedTicketRow, countedSteps, ticketChangeOf } from './seat-sql.js';
+import {
+  availableSeatsStep,
+  type ChangedTicketRow,
+  countedSteps,
+  marksEpochParam,
+  ticketChangeOf,
+} from './seat-sql.js';
 
 export type SaleResult =
   | { kind: 'sold'; order: OrderRow; tickets: TicketChange[] }
@@ -14,14 +20,17 @@ export type SaleResult =
   | { kind: 'duplicate'; order: OrderRow }
   | { kind: 'limit'; limit: number; held: number }
   /** Some seat was not AVAILABLE, the sale was not open, or an id named nothing: ask `explainRefusal`. */
-  | { kind: 'refused' };
+  | { kind: 'refused' }
+  /** The request's locks were taken under an older marks epoch than the event's: Redis lost them. */
+  | { kind: 'fenced' };
 
 /**
  * The whole sale as one statement, so it is one round trip and one implicit transaction. Each step
  * runs only if the one before it succeeded, so a refusal writes nothing and needs no rollback:
- *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open,
- *            found by primary key only (the `is true` keeps event indexes out: see requested-seats.ts);
- *   complete all of them? (all or nothing), and the event's per-customer limit;
+ *   seats    locks (in id order) the requested seats that are AVAILABLE while the sale is open and
+ *            the request's locks are not fenced, found by primary key only (the `is true` keeps
+ *            event indexes out: see requested-seats.ts);
+ *   complete all of them? (all or nothing), the event's per-customer limit, and the fence;
  *   counted  raises the customer's count for the event only within the limit (the upsert serialises
  *            one customer's concurrent purchases on that row);
  *   buyer    creates the customer on a first purchase;
@@ -37,7 +46,8 @@ function saleStatement(request: SaleRequest, orderId: string) {
 with ${availableSeatsStep(request)},
 complete as (
   select count(*) = ${count}::int as ok,
-    (select per_customer_limit from events where id = ${request.eventId}::uuid) as lim
+    (select per_customer_limit from events where id = ${request.eventId}::uuid) as lim,
+    (select marks_epoch > ${marksEpochParam(request)} from events where id = ${request.eventId}::uuid) as fenced
   from seats
 ),
 ${countedSteps(request)},
@@ -59,7 +69,7 @@ lines as (
   insert into order_tickets (order_id, ticket_id, price_cents)
   select p.id, s.id, s.price_cents from placed p cross join sold s
 )
-select c.ok, c.lim,
+select c.ok, c.lim, c.fenced,
   p.created_at as order_created_at, p.status as order_status,
   s.id, s.status, s.version, s.status_changed_at, s.price_cents
 from complete c
@@ -71,6 +81,7 @@ left join sold s on p.id is not null`;
 interface SaleRow extends ChangedTicketRow {
   ok: boolean;
   lim: number | null;
+  fenced: boolean | null;
   /** Timestamps and bigints come as the driver sends them (strings from postgres.js under Drizzle). */
   order_created_at: string | Date | null;
   order_status: OrderRow['status'] | null;
@@ -110,6 +121,7 @@ export async function runSale(
   const name = `flux_sale_${request.ticketIds.length}`;
   const rows = await run<SaleRow>(name, saleStatement(request, orderId), `${request.customerId}/${request.eventId}`);
   const [first] = rows;
+  if (first?.fenced) return { kind: 'fenced' };
   if (!first?.ok) return { kind: 'refused' };
   if (first.order_created_at === null || first.order_status === null) {
     // `counted` refused: the purchase would take the customer over the limit. The statement's own

@@ -2,10 +2,19 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { SaleRequest } from './sale-request.js';
 
+/** The epoch of a request behind no lock: no event's `marks_epoch` fences it. */
+const UNFENCED = String(Number.MAX_SAFE_INTEGER);
+
+/** The request's marks epoch as a statement parameter (see {@link SaleRequest.marksEpoch}). */
+export function marksEpochParam(request: SaleRequest): SQL {
+  return sql`${request.marksEpoch === undefined ? UNFENCED : String(request.marksEpoch)}::bigint`;
+}
+
 /**
  * The first step of the sale and hold statements: `seats` locks (in id order, so overlapping
- * requests cannot deadlock) the requested seats that are AVAILABLE while the sale is open. They are
- * found by primary key only: the `is true` keeps event indexes out (see requested-seats.ts).
+ * requests cannot deadlock) the requested seats that are AVAILABLE while the sale is open, and only
+ * while the request's locks are not older than the event's marks epoch (the fence, sales/marks.ts).
+ * They are found by primary key only: the `is true` keeps event indexes out (see requested-seats.ts).
  */
 export function availableSeatsStep(request: SaleRequest): SQL {
   const ids = sql.join(
@@ -18,6 +27,7 @@ export function availableSeatsStep(request: SaleRequest): SQL {
   where t.id in (${ids}) and (t.event_id = ${request.eventId}::uuid) is true and t.status = 'AVAILABLE'
     and (e.sale_opens_at is null or e.sale_opens_at <= now())
     and (e.sale_closes_at is null or now() < e.sale_closes_at)
+    and e.marks_epoch <= ${marksEpochParam(request)}
   order by t.id
   for update of t
 )`;

@@ -1,7 +1,7 @@
 import type { TicketChange } from '../catalog/ticket-change.js';
 import type { Db } from '../db/client.js';
 import type { OrderRow, TicketStatus } from '../db/schema.js';
-import { PurchaseLimitReachedError } from './errors.js';
+import { LockLostError, PurchaseLimitReachedError } from './errors.js';
 import { explainRefusal, seatRefusal } from './refusal.js';
 import type { SaleRequest } from './sale-request.js';
 import type { SaleResult } from './sale-transaction.js';
@@ -39,5 +39,7 @@ export async function settle(db: Db, request: SaleRequest, outcome: SaleResult |
       throw seatRefusal(request, outcome.statuses);
     case 'refused':
       throw await explainRefusal(db, request, new Date());
+    case 'fenced':
+      throw new LockLostError(request.eventId);
   }
 }

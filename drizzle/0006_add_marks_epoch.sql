@@ -1,0 +1,1 @@
+ALTER TABLE "events" ADD COLUMN "marks_epoch" bigint DEFAULT 0 NOT NULL;

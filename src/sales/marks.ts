@@ -1,0 +1,149 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { MarksState, RestoredMark, RestoreResult, TicketLock } from '../infra/ticket-lock.js';
+
+/** How long an instance stamps leases with an event's marks epoch before reading it again. */
+export const EPOCH_CACHE_MS = 250;
+
+export interface MarksKeeperOptions {
+  /** Runs one reload round: {@link reloadMarks} on the product's database. */
+  reload: (eventId: string, epoch: number) => Promise<RestoreResult>;
+  onError: (error: unknown) => void;
+  /** A round that found a seat locked tries again for this long (a stalled holder's lock expires within it). */
+  lockTtlMs: number;
+  /** Between rounds while some seat is locked. */
+  retryMs?: number;
+}
+
+/** The product's lock with its marks kept whole, and how to stop its reloads. */
+export interface MarksKeeper {
+  lock: TicketLock;
+  /** Stops starting rounds and waits for the one running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps an event's seat marks whole across a Redis loss, so that a keyed loser refused LOCKED may
+ * again answer without a query (sales/idempotency.ts), and a doomed buyer meets the sold mark
+ * rather than Postgres.
+ *
+ * A loss shows as a new marks epoch (TicketLock.marks). Leases are stamped with the epoch, read
+ * before their locks are taken and cached here for {@link EPOCH_CACHE_MS}. The first read that finds
+ * the epoch not vouched for starts a reload: it waits out every instance's cache (so a lease stamped
+ * with an older epoch was taken before the loss), then runs rounds of {@link reloadMarks} until one
+ * vouches for the epoch, or another loss begins a newer one. Until then keyed losers read Postgres,
+ * as they must.
+ */
+export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): MarksKeeper {
+  const { retryMs = 50 } = options;
+  const epochs = new Map<string, { epoch: number; until: number }>();
+  const reloads = new Map<string, Promise<void>>();
+  let stopped = false;
+
+  const reload = async (eventId: string, epoch: number) => {
+    await sleep(EPOCH_CACHE_MS + 50);
+    const deadline = Date.now() + 4 * options.lockTtlMs;
+    while (!stopped) {
+      try {
+        const result = await options.reload(eventId, epoch);
+        if (result.lost || result.vouched) return;
+      } catch (error) {
+        // A lock timeout on the tickets table, or a dependency down: the next round tries again.
+        if (Date.now() >= deadline) throw error;
+      }
+      // Still pending past the deadline: give up; the next read of the marks starts again.
+      if (Date.now() >= deadline) return;
+      await sleep(retryMs);
+    }
+  };
+  const noted = (eventId: string, state: MarksState): MarksState => {
+    epochs.set(eventId, { epoch: state.epoch, until: Date.now() + EPOCH_CACHE_MS });
+    if (!state.whole && !stopped && !reloads.has(eventId)) {
+      const running = reload(eventId, state.epoch)
+        .catch(options.onError)
+        .finally(() => reloads.delete(eventId));
+      reloads.set(eventId, running);
+    }
+    return state;
+  };
+  const marks = async (eventId: string) => noted(eventId, await lock.marks(eventId));
+
+  // Everything else is the lock's own, looked up at each call (so a test's spy on it still sees them).
+  const kept: TicketLock = Object.create(lock);
+  kept.marks = marks;
+  kept.leaseEpoch = async (eventId) => {
+    const cached = epochs.get(eventId);
+    if (cached && cached.until > Date.now()) return cached.epoch;
+    return (await marks(eventId)).epoch;
+  };
+  return {
+    lock: kept,
+    async stop() {
+      stopped = true;
+      await Promise.allSettled(reloads.values());
+    },
+  };
+}
+
+interface MarkRow {
+  id: string;
+  status: 'SOLD' | 'HELD';
+  buyer: string | null;
+  /** Bigints come as the driver sends them. */
+  ttl_ms: string | number | null;
+}
+
+/**
+ * One round of putting an event's marks back from Postgres for `epoch`, in one transaction:
+ *   1. takes the tickets table in SHARE mode (waiting at most 250 ms): every transaction that wrote a
+ *      ticket, a sale perhaps on locks taken before the loss, has ended, and none can start until
+ *      this one commits, so the seats read next stay true while their marks are written;
+ *   2. raises the event's `marks_epoch` to `epoch`: a sale or hold statement that runs after this
+ *      commits, on leases stamped with an older epoch (locks Redis lost), changes nothing (seat-sql.ts).
+ *      An event already fenced past `epoch` moves Redis on to a later epoch instead;
+ *   3. reads the sold seats with their buyers and the live held seats with their holders and time left;
+ *   4. writes them as marks (TicketLock.restoreMarks), vouching for the epoch when no seat's key held
+ *      a lock. A lock there is a buyer's who will lose in Postgres; the next round finds its seat
+ *      marked or free.
+ */
+export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: number): Promise<RestoreResult> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local lock_timeout = '250ms'`);
+    // A Redis that stalls mid-round must not keep every sale out for long.
+    await tx.execute(sql`set local idle_in_transaction_session_timeout = '5s'`);
+    await tx.execute(sql`lock table tickets in share mode`);
+    const raised = (await tx.execute(sql`update events set marks_epoch = greatest(marks_epoch, ${String(epoch)}::bigint)
+      where id = ${eventId}::uuid returning marks_epoch::text as fence`)) as unknown;
+    const [row] = rowsOf<{ fence: string }>(raised);
+    if (row && Number(row.fence) > epoch) {
+      // Fenced past this epoch already (this Redis's clock is behind an earlier one's): leases stamped
+      // with it would be refused for good. Move on to a later epoch; its reload starts on the next read.
+      await lock.advanceEpoch(eventId, epoch, Number(row.fence) + 1);
+      return { lost: true };
+    }
+    const result = (await tx.execute(sql`
+      select t.id::text as id, t.status::text as status,
+        case when t.status = 'SOLD'
+          then (select o.customer_id from order_tickets ot join orders o on o.id = ot.order_id
+                where ot.ticket_id = t.id and ot.released_at is null)
+          else h.customer_id end as buyer,
+        case when t.status = 'HELD'
+          then ceil(extract(epoch from h.expires_at - clock_timestamp()) * 1000)::bigint end as ttl_ms
+      from tickets t left join holds h on h.id = t.hold_id and t.status = 'HELD'
+      where t.event_id = ${eventId}::uuid
+        and (t.status = 'SOLD' or (t.status = 'HELD' and h.status = 'ACTIVE' and h.expires_at > clock_timestamp()))`)) as unknown;
+    const marks: RestoredMark[] = rowsOf<MarkRow>(result).map((row) => ({
+      ticketId: row.id,
+      status: row.status,
+      buyer: row.buyer,
+      ttlMs: row.ttl_ms === null ? undefined : Number(row.ttl_ms),
+    }));
+    return lock.restoreMarks(eventId, epoch, marks, true);
+  });
+}
+
+/** The rows of `tx.execute`, whichever driver is behind it (postgres.js: an array; PGlite: `rows`). */
+function rowsOf<Row>(result: unknown): Row[] {
+  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
+}
