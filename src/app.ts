@@ -86,6 +86,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const marksKeeper = keepMarksWhole(backends.lock, {
     reload: (eventId, epoch) => reloadMarks(backends.backgroundDatabase.db, backends.lock, eventId, epoch),
     onError: (error) => logger.failure('seat marks: a reload from Postgres failed; the next read retries', error),
+    onVouched: (eventId, { seats, rounds, ms }) =>
+      logger.info(`seat marks of event ${eventId} reloaded from Postgres: ${seats} seats, ${rounds} rounds, ${ms} ms`),
     lockTtlMs: config.lockTtlMs,
   });
   const { lock } = marksKeeper;

@@ -8,8 +8,10 @@ export const EPOCH_CACHE_MS = 250;
 
 export interface MarksKeeperOptions {
   /** Runs one reload round: {@link reloadMarks} on the product's database. */
-  reload: (eventId: string, epoch: number) => Promise<RestoreResult>;
+  reload: (eventId: string, epoch: number) => Promise<ReloadRound>;
   onError: (error: unknown) => void;
+  /** Told when a reload has vouched for an epoch: the seats its last round wrote, its rounds, and how long it took from its first round. */
+  onVouched?: (eventId: string, figures: { seats: number; rounds: number; ms: number }) => void;
   /** A round that found a seat locked tries again for this long (a stalled holder's lock expires within it). */
   lockTtlMs: number;
   /** Between rounds while some seat is locked. */
@@ -43,11 +45,16 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
 
   const reload = async (eventId: string, epoch: number) => {
     await sleep(EPOCH_CACHE_MS + 50);
-    const deadline = Date.now() + 4 * options.lockTtlMs;
-    while (!stopped) {
+    const started = Date.now();
+    const deadline = started + 4 * options.lockTtlMs;
+    for (let rounds = 1; !stopped; rounds++) {
       try {
         const result = await options.reload(eventId, epoch);
-        if (result.lost || result.vouched) return;
+        if (result.lost) return;
+        if (result.vouched) {
+          options.onVouched?.(eventId, { seats: result.seats, rounds, ms: Date.now() - started });
+          return;
+        }
       } catch (error) {
         // A lock timeout on the tickets table, or a dependency down: the next round tries again.
         if (Date.now() >= deadline) throw error;
@@ -86,6 +93,9 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
   };
 }
 
+/** What one round did, and how many seats it read. */
+export type ReloadRound = RestoreResult & { seats: number };
+
 interface MarkRow {
   id: string;
   status: 'SOLD' | 'HELD';
@@ -107,7 +117,7 @@ interface MarkRow {
  *      a lock. A lock there is a buyer's who will lose in Postgres; the next round finds its seat
  *      marked or free.
  */
-export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: number): Promise<RestoreResult> {
+export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: number): Promise<ReloadRound> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`set local lock_timeout = '250ms'`);
     // A Redis that stalls mid-round must not keep every sale out for long.
@@ -120,7 +130,7 @@ export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: nu
       // Fenced past this epoch already (this Redis's clock is behind an earlier one's): leases stamped
       // with it would be refused for good. Move on to a later epoch; its reload starts on the next read.
       await lock.advanceEpoch(eventId, epoch, Number(row.fence) + 1);
-      return { lost: true };
+      return { lost: true, seats: 0 };
     }
     const result = (await tx.execute(sql`
       select t.id::text as id, t.status::text as status,
@@ -139,7 +149,7 @@ export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: nu
       buyer: row.buyer,
       ttlMs: row.ttl_ms === null ? undefined : Number(row.ttl_ms),
     }));
-    return lock.restoreMarks(eventId, epoch, marks, true);
+    return { ...(await lock.restoreMarks(eventId, epoch, marks, true)), seats: marks.length };
   });
 }
 
