@@ -84,7 +84,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   // After Redis loses an event's seat marks, they are put back from Postgres (sales/marks.ts), as
   // background work: on its own connection, out of the request path's statement counts.
   const marksKeeper = keepMarksWhole(backends.lock, {
-    reload: (eventId, epoch) => reloadMarks(backends.backgroundDatabase.db, backends.lock, eventId, epoch),
+    reload: (eventId, epoch, pending) =>
+      reloadMarks(backends.backgroundDatabase.db, backends.lock, eventId, epoch, pending),
     onError: (error) => logger.failure('seat marks: a reload from Postgres failed; the next read retries', error),
     onVouched: (eventId, { seats, rounds, ms }) =>
       logger.info(`seat marks of event ${eventId} reloaded from Postgres: ${seats} seats, ${rounds} rounds, ${ms} ms`),

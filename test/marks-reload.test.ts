@@ -57,6 +57,15 @@ async function loseEventKeys(redis: Redis, api: TestApp, eventId: string) {
   return keys.length;
 }
 
+/** Waits until `done` says so, for at most 10 s. */
+async function until(done: () => Promise<boolean>) {
+  const deadline = Date.now() + 10_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('not done within 10 s');
+    await sleep(20);
+  }
+}
+
 /** Waits until a reload has vouched for the event's current epoch; returns it. */
 async function vouched(redis: Redis, api: TestApp, eventId: string): Promise<string> {
   const deadline = Date.now() + 10_000;
@@ -89,11 +98,20 @@ describe('seat marks after a Redis loss', () => {
     // A seat locked by another buyer: before the reload, a keyed loser must ask Postgres whether its
     // key bought it (its own sold mark may be among the lost). Its question starts the reload.
     await someoneLocks(3);
+    // And bob's sold seat locked by a buyer who will lose in Postgres (or by its winner, about to mark it).
+    await someoneLocks(1);
     let queries = api.queries();
     const before = await purchaseMany(api, 'dan', [s3], 'dan-1');
     expect(before.tickets).toEqual([{ ticketId: s3, reason: 'LOCKED' }]);
     expect(api.queries()).toBeGreaterThan(queries);
 
+    // The first round marks every other sold and held seat, but cannot vouch while bob's seat is locked.
+    await until(async () => (await redis.get(key(0))) === 'sold:ann');
+    await sleep(200);
+    expect(await redis.get(marksWholeKey(api.redisPrefix, eventId))).toBeNull();
+    expect(await redis.get(key(1))).toBe('another-buyers-token');
+    // The doomed buyer is refused in Postgres and heals the mark, naming bob: a later round vouches.
+    await redis.set(key(1), 'sold:bob', 'PX', 60_000);
     const epoch = await vouched(redis, api, eventId);
     expect(Number(epoch)).toBeGreaterThan(0);
     const [buyer] = await database.sql<{ customer_id: string }[]>`

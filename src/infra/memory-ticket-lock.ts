@@ -104,15 +104,15 @@ export function createMemoryTicketLock(
     },
     async restoreMarks(eventId, epoch, marks, vouch) {
       if (marksSince.get(eventId) !== epoch) return { lost: true };
-      let pending = 0;
+      const pending: string[] = [];
       for (const mark of marks) {
         const name = seatName({ eventId, ticketId: mark.ticketId });
         const current = live(name)?.value;
-        if (current !== undefined && refusalOf(current).reason === 'LOCKED') pending += 1;
+        if (current !== undefined && refusalOf(current).reason === 'LOCKED') pending.push(mark.ticketId);
         else entries.set(name, { value: restoredMarkValue(mark), expiresAt: now() + markTtl(mark, timings) });
       }
-      if (vouch && pending === 0) marksWhole.set(eventId, epoch);
-      return { lost: false, pending, vouched: vouch && pending === 0 };
+      if (vouch && pending.length === 0) marksWhole.set(eventId, epoch);
+      return { lost: false, pending, vouched: vouch && pending.length === 0 };
     },
     async advanceEpoch(eventId, from, to) {
       if (marksSince.get(eventId) !== from) return false;

@@ -12,6 +12,7 @@ import {
   type LockTimings,
   marksState,
   markTtl,
+  type RestoredMark,
   refusalOf,
   restoredMarkValue,
   soldMark,
@@ -25,7 +26,7 @@ declare module 'ioredis' {
     fluxCompareAndSet(key: string, token: string, mark: string, ttlMs: number): Result<number, Context>;
     fluxLockAll(...keysThenTokenAndTtl: Array<string | number>): Result<string[], Context>;
     fluxMarks(since: string, whole: string, ttlMs: number): Result<[string, number, number], Context>;
-    fluxRestoreMarks(...keysThenArgs: Array<string | number>): Result<number, Context>;
+    fluxRestoreMarks(...keysThenArgs: Array<string | number>): Result<number[], Context>;
     fluxAdvanceEpoch(since: string, whole: string, from: string, to: string): Result<number, Context>;
   }
 }
@@ -80,24 +81,24 @@ return {since, now - tonumber(since), whole}`;
 
 /**
  * KEYS: marks-since, marks-whole, then the seats. ARGV: the epoch, 1 to vouch, then each seat's mark
- * and TTL. Does nothing and returns -1 when marks-since holds another epoch. Else sets each seat's
- * mark unless its key holds a lock (a token: counted pending), and returns the pending count; with
- * none pending and the vouch asked for, marks-whole takes the epoch (expiring with marks-since).
+ * and TTL. Does nothing and returns {-1} when marks-since holds another epoch. Else sets each seat's
+ * mark unless its key holds a lock (a token), and returns {0, the positions of those seats}; with
+ * none such and the vouch asked for, marks-whole takes the epoch (expiring with marks-since).
  */
 const RESTORE_MARKS = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local pending = 0
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+local pending = {0}
 for i = 3, #KEYS do
   local mark = ARGV[2 * i - 3]
   local current = redis.call('GET', KEYS[i])
   if current and current ~= mark and not (current == 'sold' or string.sub(current, 1, 5) == 'sold:'
       or string.sub(current, 1, 5) == 'held:') then
-    pending = pending + 1
+    pending[#pending + 1] = i - 2
   elseif current ~= mark then
     redis.call('SET', KEYS[i], mark, 'PX', ARGV[2 * i - 2])
   end
 end
-if pending == 0 and ARGV[2] == '1' then
+if #pending == 1 and ARGV[2] == '1' then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[2], ARGV[1]) end
 end
@@ -193,18 +194,23 @@ export function createRedisTicketLock(redis: RedisConnection, prefix: string, ti
     },
     async restoreMarks(eventId, epoch, marks, vouch) {
       const records = [marksSinceKey(prefix, eventId), marksWholeKey(prefix, eventId)];
-      let pending = 0;
+      const pending: string[] = [];
       for (let start = 0; start === 0 || start < marks.length; start += RESTORE_CHUNK) {
         const chunk = marks.slice(start, start + RESTORE_CHUNK);
         const last = start + RESTORE_CHUNK >= marks.length;
-        const args: Array<string | number> = [String(epoch), vouch && last && pending === 0 ? 1 : 0];
+        const args: Array<string | number> = [String(epoch), vouch && last && pending.length === 0 ? 1 : 0];
         for (const mark of chunk) args.push(restoredMarkValue(mark), markTtl(mark, timings));
         const keys = chunk.map((mark) => key({ eventId, ticketId: mark.ticketId }));
-        const result = await redis.fluxRestoreMarks(records.length + keys.length, ...records, ...keys, ...args);
-        if (result < 0) return { lost: true };
-        pending += result;
+        const [state, ...positions] = await redis.fluxRestoreMarks(
+          records.length + keys.length,
+          ...records,
+          ...keys,
+          ...args,
+        );
+        if (state === -1) return { lost: true };
+        for (const position of positions) pending.push((chunk[position - 1] as RestoredMark).ticketId);
       }
-      return { lost: false, pending, vouched: vouch && pending === 0 };
+      return { lost: false, pending, vouched: vouch && pending.length === 0 };
     },
     async advanceEpoch(eventId, from, to) {
       const records = [marksSinceKey(prefix, eventId), marksWholeKey(prefix, eventId)] as const;

@@ -92,8 +92,9 @@ export interface TicketLock {
   /**
    * Puts Postgres's sold and held seats back as marks, for `epoch` only (nothing is written once
    * another loss has started a newer one). A key that holds another mark is overwritten; a key that
-   * holds a request's lock is left alone and counted pending (its holder will lose in Postgres).
-   * With `vouch`, when none is pending, the epoch's marks are declared whole from now on.
+   * holds a request's lock is left alone and named pending (its holder is the seat's winner about to
+   * mark it, or a buyer who will lose in Postgres). With `vouch`, when none is pending, the epoch's
+   * marks are declared whole from now on.
    */
   restoreMarks(eventId: string, epoch: number, marks: readonly RestoredMark[], vouch: boolean): Promise<RestoreResult>;
   /**
@@ -126,7 +127,7 @@ export interface RestoredMark {
 }
 
 /** What {@link TicketLock.restoreMarks} did: `lost` when another loss began a newer epoch meanwhile. */
-export type RestoreResult = { lost: true } | { lost: false; pending: number; vouched: boolean };
+export type RestoreResult = { lost: true } | { lost: false; pending: string[]; vouched: boolean };
 
 /** The value a ticket's key holds once the ticket is sold. Tokens are UUIDs, so they never start with it. */
 export const SOLD_MARK = 'sold';

@@ -8,9 +8,9 @@ export const EPOCH_CACHE_MS = 250;
 
 export interface MarksKeeperOptions {
   /** Runs one reload round: {@link reloadMarks} on the product's database. */
-  reload: (eventId: string, epoch: number) => Promise<ReloadRound>;
+  reload: (eventId: string, epoch: number, pending?: readonly string[]) => Promise<ReloadRound>;
   onError: (error: unknown) => void;
-  /** Told when a reload has vouched for an epoch: the seats its last round wrote, its rounds, and how long it took from its first round. */
+  /** Told when a reload has vouched for an epoch: the seats its first round read, its rounds, and how long it took from its first round. */
   onVouched?: (eventId: string, figures: { seats: number; rounds: number; ms: number }) => void;
   /** A round that found a seat locked tries again for this long (a stalled holder's lock expires within it). */
   lockTtlMs: number;
@@ -47,14 +47,18 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
     await sleep(EPOCH_CACHE_MS + 50);
     const started = Date.now();
     const deadline = started + 4 * options.lockTtlMs;
+    let pending: string[] | undefined;
+    let seats = 0;
     for (let rounds = 1; !stopped; rounds++) {
       try {
-        const result = await options.reload(eventId, epoch);
+        const result = await options.reload(eventId, epoch, pending);
         if (result.lost) return;
+        if (!pending) seats = result.seats;
         if (result.vouched) {
-          options.onVouched?.(eventId, { seats: result.seats, rounds, ms: Date.now() - started });
+          options.onVouched?.(eventId, { seats, rounds, ms: Date.now() - started });
           return;
         }
+        pending = result.pending;
       } catch (error) {
         // A lock timeout on the tickets table, or a dependency down: the next round tries again.
         if (Date.now() >= deadline) throw error;
@@ -105,7 +109,8 @@ interface MarkRow {
 }
 
 /**
- * One round of putting an event's marks back from Postgres for `epoch`, in one transaction:
+ * One round of putting an event's marks back from Postgres for `epoch`, in one transaction. The
+ * first round (no `pending`):
  *   1. takes the tickets table in SHARE mode (waiting at most 250 ms): every transaction that wrote a
  *      ticket, a sale perhaps on locks taken before the loss, has ended, and none can start until
  *      this one commits, so the seats read next stay true while their marks are written;
@@ -114,24 +119,37 @@ interface MarkRow {
  *      An event already fenced past `epoch` moves Redis on to a later epoch instead;
  *   3. reads the sold seats with their buyers and the live held seats with their holders and time left;
  *   4. writes them as marks (TicketLock.restoreMarks), vouching for the epoch when no seat's key held
- *      a lock. A lock there is a buyer's who will lose in Postgres; the next round finds its seat
- *      marked or free.
+ *      a lock.
+ * A lock on such a seat is its winner's, about to turn it into the mark, or a doomed buyer's, who
+ * will heal a sold mark or free the key. Later rounds take only those `pending` seats, each read
+ * FOR SHARE (it cannot change while its mark is written), until none is locked. Every other seat
+ * was marked by the first round or is marked by its own sale since, as in normal running.
  */
-export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: number): Promise<ReloadRound> {
+export function reloadMarks(
+  db: Db,
+  lock: TicketLock,
+  eventId: string,
+  epoch: number,
+  pending?: readonly string[],
+): Promise<ReloadRound> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`set local lock_timeout = '250ms'`);
-    // A Redis that stalls mid-round must not keep every sale out for long.
+    // A Redis that stalls mid-round must not keep sales out for long.
     await tx.execute(sql`set local idle_in_transaction_session_timeout = '5s'`);
-    await tx.execute(sql`lock table tickets in share mode`);
-    const raised = (await tx.execute(sql`update events set marks_epoch = greatest(marks_epoch, ${String(epoch)}::bigint)
-      where id = ${eventId}::uuid returning marks_epoch::text as fence`)) as unknown;
-    const [row] = rowsOf<{ fence: string }>(raised);
-    if (row && Number(row.fence) > epoch) {
-      // Fenced past this epoch already (this Redis's clock is behind an earlier one's): leases stamped
-      // with it would be refused for good. Move on to a later epoch; its reload starts on the next read.
-      await lock.advanceEpoch(eventId, epoch, Number(row.fence) + 1);
-      return { lost: true, seats: 0 };
+    if (!pending) {
+      await tx.execute(sql`lock table tickets in share mode`);
+      const raised =
+        (await tx.execute(sql`update events set marks_epoch = greatest(marks_epoch, ${String(epoch)}::bigint)
+        where id = ${eventId}::uuid returning marks_epoch::text as fence`)) as unknown;
+      const [row] = rowsOf<{ fence: string }>(raised);
+      if (row && Number(row.fence) > epoch) {
+        // Fenced past this epoch already (this Redis's clock is behind an earlier one's): leases stamped
+        // with it would be refused for good. Move on to a later epoch; its reload starts on the next read.
+        await lock.advanceEpoch(eventId, epoch, Number(row.fence) + 1);
+        return { lost: true, seats: 0 };
+      }
     }
+    const which = pending ? sql`t.id in ${pending}` : sql`t.event_id = ${eventId}::uuid`;
     const result = (await tx.execute(sql`
       select t.id::text as id, t.status::text as status,
         case when t.status = 'SOLD'
@@ -141,8 +159,9 @@ export function reloadMarks(db: Db, lock: TicketLock, eventId: string, epoch: nu
         case when t.status = 'HELD'
           then ceil(extract(epoch from h.expires_at - clock_timestamp()) * 1000)::bigint end as ttl_ms
       from tickets t left join holds h on h.id = t.hold_id and t.status = 'HELD'
-      where t.event_id = ${eventId}::uuid
-        and (t.status = 'SOLD' or (t.status = 'HELD' and h.status = 'ACTIVE' and h.expires_at > clock_timestamp()))`)) as unknown;
+      where ${which}
+        and (t.status = 'SOLD' or (t.status = 'HELD' and h.status = 'ACTIVE' and h.expires_at > clock_timestamp()))
+      ${pending ? sql`for share of t` : sql``}`)) as unknown;
     const marks: RestoredMark[] = rowsOf<MarkRow>(result).map((row) => ({
       ticketId: row.id,
       status: row.status,
