@@ -12,6 +12,7 @@ import { type ConvergenceCheck, checkMaps, finalConvergence, resyncBlocksRead } 
 import { History, operationsOf } from './history.js';
 import { LatencyTimeline } from './latency.js';
 import { SeatPicker, startLoad } from './load.js';
+import { marksWholeAfter } from './marks-watch.js';
 import { type Fault, inject, NEMESES } from './nemesis.js';
 import type { DrillOptions } from './options.js';
 import { type DrillReport, drillSummary, killedHolds, writeDrillReport } from './report.js';
@@ -148,6 +149,16 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       });
       faults.push(fault);
       say(`  ${fault.detail}: ${fault.end - fault.start} ms`);
+      const lostMarks =
+        nemesis === 'redis-restart' || nemesis === 'redis-flush'
+          ? marksWholeAfter(
+              started.redis.url,
+              DRILL_PREFIX,
+              sale.eventId,
+              fault.end,
+              fault.end + options.resyncMs + 1000,
+            )
+          : undefined;
       // Every change committed by a second before the check must be in every map by the check. The
       // database is read at that moment, not filtered afterwards by the changes' own timestamps: a
       // statement's clock_timestamp() is not its commit, and a transaction the paused instance left
@@ -157,6 +168,11 @@ export async function runDrill(options: DrillOptions, command: string): Promise<
       const committed = await readSeatStates(database.url, sale.eventId);
       await sleep(checkAt - Date.now());
       const { wrong, notes } = checkMaps(committed, started.maps, { from: fault.end, after: fault.start });
+      if (lostMarks) {
+        const ms = await lostMarks;
+        fault.detail +=
+          ms === null ? '; seat marks not vouched for again by the check' : `; seat marks whole again ${ms} ms after`;
+      }
       const resyncBlocks = await Promise.all(started.servers.map((server) => resyncBlocksRead(server.url)));
       const reloadedMs = started.maps.map((map) => {
         const loaded = map.events.filter((e) => e.what === 'loaded' && e.at >= fault.start).at(-1);
