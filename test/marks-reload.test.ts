@@ -32,6 +32,7 @@ function armPause() {
   return { release, reached: reachedPromise };
 }
 
+const embedded = integrationTest({ kind: 'embedded' });
 const it = integrationTest({
   pair: [
     {
@@ -223,5 +224,25 @@ describe('seat marks after a Redis loss', () => {
     expect((await purchaseMany(api, 'kim', [seats[0] as string])).__typename).toBe('PurchaseTicketsSuccess');
     expect(await vouched(redis, api, eventId)).toBe(String(ahead + 1));
     await expectSaleInvariants(api.app.services.db);
+  });
+});
+
+describe('seat marks after the embedded process lost them (PGlite with PGLITE_DATA_DIR, restarted)', () => {
+  embedded('are reloaded from PGlite the same way, and vouched for', async ({ api }) => {
+    const { eventId, ticketIds, ticketGlobalIds: seats } = await createEventWithTickets(api, { seats: 3 });
+    expect((await purchaseMany(api, 'lea', [seats[0] as string], 'lea-1')).__typename).toBe('PurchaseTicketsSuccess');
+    const { lock } = api.app.backends;
+    // The process's memory is the marks' only copy: as after a restart on a kept data directory.
+    await lock.close();
+    expect(await lock.marks(eventId)).toMatchObject({ whole: false });
+    await sleep(EPOCH_CACHE_MS + 50);
+    // A sale's epoch read finds the loss and starts the reload.
+    expect((await purchaseMany(api, 'max', [seats[1] as string])).__typename).toBe('PurchaseTicketsSuccess');
+    await until(async () => (await lock.marks(eventId)).whole);
+    expect(await lock.acquire({ eventId, ticketId: ticketIds[0] as string })).toEqual({
+      acquired: false,
+      reason: 'SOLD',
+      holder: 'lea',
+    });
   });
 });
