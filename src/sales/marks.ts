@@ -68,8 +68,9 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
       await sleep(retryMs);
     }
   };
-  const noted = (eventId: string, state: MarksState): MarksState => {
-    epochs.set(eventId, { epoch: state.epoch, until: Date.now() + EPOCH_CACHE_MS });
+  /** `asked`: when the read was sent, so a slow answer is not kept past the cache's promise. */
+  const noted = (eventId: string, state: MarksState, asked: number): MarksState => {
+    epochs.set(eventId, { epoch: state.epoch, until: asked + EPOCH_CACHE_MS });
     if (!state.whole && !stopped && !reloads.has(eventId)) {
       const running = reload(eventId, state.epoch)
         .catch(options.onError)
@@ -78,7 +79,10 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
     }
     return state;
   };
-  const marks = async (eventId: string) => noted(eventId, await lock.marks(eventId));
+  const marks = async (eventId: string) => {
+    const asked = Date.now();
+    return noted(eventId, await lock.marks(eventId), asked);
+  };
 
   // Everything else is the lock's own, looked up at each call (so a test's spy on it still sees them).
   const kept: TicketLock = Object.create(lock);
