@@ -18,7 +18,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createGroupCommitter, type GroupCommitter } from './sales/group-commit.js';
 import { type HoldSweeper, startHoldSweeper } from './sales/hold-sweeper.js';
 import { createLockedSale, type PurchaseHooks } from './sales/locked-sale.js';
-import { keepMarksWhole, reloadMarks } from './sales/marks.js';
+import { advanceMarks, keepMarksWhole, reloadMarks } from './sales/marks.js';
 import { createPurchaseService } from './sales/purchase-service.js';
 import { withWebPage } from './site/web-page.js';
 import { limitBodySize } from './transport/body-limit.js';
@@ -86,6 +86,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const marksKeeper = keepMarksWhole(backends.lock, {
     reload: (eventId, epoch, pending) =>
       reloadMarks(backends.backgroundDatabase.db, backends.lock, eventId, epoch, pending),
+    advance: (eventId, epoch) => advanceMarks(backends.backgroundDatabase.db, backends.lock, eventId, epoch),
     onError: (error) => logger.failure('seat marks: a reload from Postgres failed; the next read retries', error),
     onVouched: (eventId, { seats, rounds, ms }) =>
       logger.info(`seat marks of event ${eventId} reloaded from Postgres: ${seats} seats, ${rounds} rounds, ${ms} ms`),

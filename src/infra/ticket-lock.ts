@@ -102,6 +102,12 @@ export interface TicketLock {
    * epoch that Postgres has already fenced past (a Redis whose clock is behind an earlier one's).
    */
   advanceEpoch(eventId: string, from: number, to: number): Promise<boolean>;
+  /**
+   * Told that Postgres refused a request's leases as older than the event's fence (sales/marks.ts),
+   * which may mean this Redis holds an epoch Postgres has fenced past (restored from an old
+   * snapshot): the product's lock then moves it on. The plain locks ignore it.
+   */
+  fenced?(eventId: string): void;
   close(): Promise<void>;
 }
 

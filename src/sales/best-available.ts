@@ -165,6 +165,7 @@ async function commitOrRepeat(
       throw new PurchaseLimitReachedError(outcome.limit, await heldTickets(db, sale));
     case 'fenced':
       await releaseAll(deps, leases);
+      deps.lock.fenced?.(sale.eventId);
       throw new LockLostError(sale.eventId);
     case 'refused': {
       const refusal = await explainRefusal(db, sale, new Date());

@@ -2,7 +2,13 @@ import type { SaleSettingsCache } from '../catalog/sale-settings.js';
 import type { Db } from '../db/client.js';
 import type { KeyAttempts } from '../infra/key-attempts.js';
 import type { Lease, TicketLock } from '../infra/ticket-lock.js';
-import { saleWindowError, TicketsUnavailableError, ticketNotFound, type UnavailableTicket } from './errors.js';
+import {
+  LockLostError,
+  saleWindowError,
+  TicketsUnavailableError,
+  ticketNotFound,
+  type UnavailableTicket,
+} from './errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import { fingerprintOf, type KeyStore, keyedRequest, oncePerKey } from './idempotency.js';
 import { refuseOrderKey } from './key-tombstones.js';
@@ -143,9 +149,11 @@ export function markAllSold(deps: LeaseDeps, leases: readonly Lease[], buyer?: s
 
 /**
  * After the database refused: seats it says are sold get their sold mark back, naming the buyer it
- * read (it heals after a Redis flush or restart), and the other locks are freed.
+ * read (it heals after a Redis flush or restart), and the other locks are freed. A fenced refusal
+ * (LockLostError) is told to the lock.
  */
 export function settleRefusedLeases(deps: LeaseDeps, leases: readonly Lease[], refusal: unknown) {
+  if (refusal instanceof LockLostError && leases[0]) deps.lock.fenced?.(leases[0].eventId);
   const sold = new Map(
     refusal instanceof TicketsUnavailableError
       ? refusal.tickets.filter((t) => t.reason === 'SOLD').map((t) => [t.ticketId, t.holder] as const)

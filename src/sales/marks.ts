@@ -9,19 +9,21 @@ export const EPOCH_CACHE_MS = 250;
 export interface MarksKeeperOptions {
   /** Runs one reload round: {@link reloadMarks} on the product's database. */
   reload: (eventId: string, epoch: number, pending?: readonly string[]) => Promise<ReloadRound>;
+  /** Moves Redis past an epoch Postgres has fenced past: {@link advanceMarks} on the product's database. */
+  advance: (eventId: string, epoch: number) => Promise<void>;
   onError: (error: unknown) => void;
   /** Told when a reload has vouched for an epoch: the seats its first round read, its rounds, and how long it took from its first round. */
   onVouched?: (eventId: string, figures: { seats: number; rounds: number; ms: number }) => void;
   /** A round that found a seat locked tries again for this long (a stalled holder's lock expires within it). */
   lockTtlMs: number;
-  /** Between rounds while some seat is locked. */
+  /** Between rounds while some seat is locked; after a failed round, doubling up to 2 s. */
   retryMs?: number;
 }
 
 /** The product's lock with its marks kept whole, and how to stop its reloads. */
 export interface MarksKeeper {
   lock: TicketLock;
-  /** Stops starting rounds and waits for the one running. */
+  /** Stops starting reloads and rounds, and waits for those running to end (their sleeps included). */
   stop(): Promise<void>;
 }
 
@@ -32,10 +34,13 @@ export interface MarksKeeper {
  *
  * A loss shows as a new marks epoch (TicketLock.marks). Leases are stamped with the epoch, read
  * before their locks are taken and cached here for {@link EPOCH_CACHE_MS}. The first read that finds
- * the epoch not vouched for starts a reload: it waits out every instance's cache (so a lease stamped
- * with an older epoch was taken before the loss), then runs rounds of {@link reloadMarks} until one
+ * the epoch not vouched for starts a reload, which runs rounds of {@link reloadMarks} until one
  * vouches for the epoch, or another loss begins a newer one. Until then keyed losers read Postgres,
- * as they must.
+ * as they must. Safety rests on the reload's table lock and the statements' fence alone; the reload
+ * first waits out every instance's cache only so that few leases taken after the loss still carry
+ * the old epoch and are refused for nothing. A fenced request (TicketLock.fenced) has Postgres asked
+ * whether Redis's epoch is behind its fence (a Redis restored from an old snapshot), and if so Redis
+ * is moved past it, which starts a reload of the new epoch.
  */
 export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): MarksKeeper {
   const { retryMs = 50 } = options;
@@ -49,6 +54,7 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
     const deadline = started + 4 * options.lockTtlMs;
     let pending: string[] | undefined;
     let seats = 0;
+    let failures = 0;
     for (let rounds = 1; !stopped; rounds++) {
       try {
         const result = await options.reload(eventId, epoch, pending);
@@ -59,14 +65,28 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
           return;
         }
         pending = result.pending;
+        failures = 0;
       } catch (error) {
-        // A lock timeout on the tickets table, or a dependency down: the next round tries again.
+        // A lock timeout on the tickets table (a writer held it open), or a dependency down: back off,
+        // so that a round queued behind a long writer does not keep every sale waiting.
+        failures++;
         if (Date.now() >= deadline) throw error;
       }
       // Still pending past the deadline: give up; the next read of the marks starts again.
       if (Date.now() >= deadline) return;
-      await sleep(retryMs);
+      await sleep(Math.min(retryMs * 2 ** failures, 2000));
     }
+  };
+  const advancing = new Map<string, Promise<void>>();
+  const fenced = (eventId: string) => {
+    epochs.delete(eventId);
+    if (stopped || advancing.has(eventId)) return;
+    const running = lock
+      .marks(eventId)
+      .then((state) => options.advance(eventId, state.epoch))
+      .catch(options.onError)
+      .finally(() => advancing.delete(eventId));
+    advancing.set(eventId, running);
   };
   /** `asked`: when the read was sent, so a slow answer is not kept past the cache's promise. */
   const noted = (eventId: string, state: MarksState, asked: number): MarksState => {
@@ -87,6 +107,7 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
   // Everything else is the lock's own, looked up at each call (so a test's spy on it still sees them).
   const kept: TicketLock = Object.create(lock);
   kept.marks = marks;
+  kept.fenced = fenced;
   kept.leaseEpoch = async (eventId) => {
     const cached = epochs.get(eventId);
     if (cached && cached.until > Date.now()) return cached.epoch;
@@ -96,7 +117,7 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
     lock: kept,
     async stop() {
       stopped = true;
-      await Promise.allSettled(reloads.values());
+      await Promise.allSettled([...reloads.values(), ...advancing.values()]);
     },
   };
 }
@@ -120,12 +141,13 @@ interface MarkRow {
  *      this one commits, so the seats read next stay true while their marks are written;
  *   2. raises the event's `marks_epoch` to `epoch`: a sale or hold statement that runs after this
  *      commits, on leases stamped with an older epoch (locks Redis lost), changes nothing (seat-sql.ts).
- *      An event already fenced past `epoch` moves Redis on to a later epoch instead;
+ *      An event already fenced past `epoch` is moved on instead ({@link advanceMarks});
  *   3. reads the sold seats with their buyers and the live held seats with their holders and time left;
  *   4. writes them as marks (TicketLock.restoreMarks), vouching for the epoch when no seat's key held
  *      a lock.
  * A lock on such a seat is its winner's, about to turn it into the mark, or a doomed buyer's, who
- * will heal a sold mark or free the key. Later rounds take only those `pending` seats, each read
+ * will heal a sold mark (perhaps without the buyer) or free the key. Later rounds take only those
+ * `pending` seats, each read
  * FOR SHARE (it cannot change while its mark is written), until none is locked. Every other seat
  * was marked by the first round or is marked by its own sale since, as in normal running.
  */
@@ -137,7 +159,8 @@ export function reloadMarks(
   pending?: readonly string[],
 ): Promise<ReloadRound> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`set local lock_timeout = '250ms'`);
+    // A ticket writer's transaction takes milliseconds; one held open longer makes this round give way.
+    await tx.execute(sql`set local lock_timeout = '100ms'`);
     // A Redis that stalls mid-round must not keep sales out for long.
     await tx.execute(sql`set local idle_in_transaction_session_timeout = '5s'`);
     if (!pending) {
@@ -149,7 +172,7 @@ export function reloadMarks(
       if (row && Number(row.fence) > epoch) {
         // Fenced past this epoch already (this Redis's clock is behind an earlier one's): leases stamped
         // with it would be refused for good. Move on to a later epoch; its reload starts on the next read.
-        await lock.advanceEpoch(eventId, epoch, Number(row.fence) + 1);
+        await advanceMarks(tx, lock, eventId, epoch);
         return { lost: true, seats: 0 };
       }
     }
@@ -174,6 +197,25 @@ export function reloadMarks(
     }));
     return { ...(await lock.restoreMarks(eventId, epoch, marks, true)), seats: marks.length };
   });
+}
+
+/**
+ * Moves the event past `epoch` when Postgres has fenced past it: raises `marks_epoch` to one more
+ * than the fence it read and makes that Redis's epoch (unvouched, so it is reloaded). Recording it
+ * in the fence means an epoch handed out this way is never handed out again, so leases of a Redis
+ * lost before its reload stay fenced; two instances advancing at once (each read the same fence)
+ * hand out the same epoch to the same Redis, and only one moves it. Does nothing when the fence is
+ * not past `epoch`, or Redis has left `epoch` already.
+ */
+export async function advanceMarks(db: Db, lock: TicketLock, eventId: string, epoch: number): Promise<void> {
+  // A stale caller (a reload of an epoch Redis has left) must not raise the fence past Redis's epoch.
+  if ((await lock.marks(eventId)).epoch !== epoch) return;
+  const raised = (await db.execute(sql`update events e set marks_epoch = greatest(e.marks_epoch, f.fence + 1)
+    from (select marks_epoch as fence from events where id = ${eventId}::uuid) f
+    where e.id = ${eventId}::uuid and f.fence > ${String(epoch)}::bigint
+    returning e.marks_epoch::text as fence`)) as unknown;
+  const [row] = rowsOf<{ fence: string }>(raised);
+  if (row) await lock.advanceEpoch(eventId, epoch, Number(row.fence));
 }
 
 /** The rows of `tx.execute`, whichever driver is behind it (postgres.js: an array; PGlite: `rows`). */
