@@ -48,7 +48,8 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
   const reloads = new Map<string, Promise<void>>();
   let stopped = false;
 
-  const reload = async (eventId: string, epoch: number) => {
+  /** Resolves true when Redis has left `epoch` meanwhile (another loss, or an advance). */
+  const reload = async (eventId: string, epoch: number): Promise<boolean> => {
     await sleep(EPOCH_CACHE_MS + 50);
     const started = Date.now();
     const deadline = started + 4 * options.lockTtlMs;
@@ -58,11 +59,11 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
     for (let rounds = 1; !stopped; rounds++) {
       try {
         const result = await options.reload(eventId, epoch, pending);
-        if (result.lost) return;
+        if (result.lost) return true;
         if (!pending) seats = result.seats;
         if (result.vouched) {
           options.onVouched?.(eventId, { seats, rounds, ms: Date.now() - started });
-          return;
+          return false;
         }
         pending = result.pending;
         failures = 0;
@@ -73,9 +74,10 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
         if (Date.now() >= deadline) throw error;
       }
       // Still pending past the deadline: give up; the next read of the marks starts again.
-      if (Date.now() >= deadline) return;
+      if (Date.now() >= deadline) return false;
       await sleep(Math.min(retryMs * 2 ** failures, 2000));
     }
+    return false;
   };
   const advancing = new Map<string, Promise<void>>();
   const fenced = (eventId: string) => {
@@ -93,8 +95,15 @@ export function keepMarksWhole(lock: TicketLock, options: MarksKeeperOptions): M
     epochs.set(eventId, { epoch: state.epoch, until: asked + EPOCH_CACHE_MS });
     if (!state.whole && !stopped && !reloads.has(eventId)) {
       const running = reload(eventId, state.epoch)
-        .catch(options.onError)
-        .finally(() => reloads.delete(eventId));
+        .then((left) => {
+          reloads.delete(eventId);
+          // The newer epoch's reload may have been asked for while this one ran: start it now.
+          if (left && !stopped) return marks(eventId).then(() => {});
+        })
+        .catch((error) => {
+          reloads.delete(eventId);
+          options.onError(error);
+        });
       reloads.set(eventId, running);
     }
     return state;
