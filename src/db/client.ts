@@ -42,7 +42,19 @@ const rawDialect = new PgDialect();
  */
 export async function queryPreparedRows<Row>(db: Db, name: string, query: SQL): Promise<Row[]> {
   const prepared = db._.session.prepareQuery(rawDialect.sqlToQuery(query), undefined, name, false);
-  const result = (await prepared.execute()) as unknown;
+  return rowsOf<Row>(await prepared.execute());
+}
+
+/**
+ * Runs a hand-written statement (unnamed, so its text may vary) through `db.execute` and returns its
+ * rows, whichever driver is behind `db`.
+ */
+export async function executeRows<Row>(db: Db, query: SQL): Promise<Row[]> {
+  return rowsOf<Row>(await db.execute(query));
+}
+
+/** A driver's result as rows: postgres.js gives an array, PGlite a result with `rows`. */
+function rowsOf<Row>(result: unknown): Row[] {
   return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 

@@ -6,7 +6,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import type { Database } from './client.js';
+import { type Database, executeRows } from './client.js';
 import { MIGRATIONS_FOLDER } from './project-root.js';
 
 /** Any 64-bit constant shared by every instance: the advisory lock that serialises migrations. */
@@ -47,9 +47,9 @@ export async function migrationsApplied(database: Database): Promise<boolean> {
   const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
     entries: unknown[];
   };
-  const result = (await database.db.execute(
+  const rows = await executeRows<{ applied: number }>(
+    database.db,
     sql`select count(*)::int as applied from drizzle.__drizzle_migrations`,
-  )) as unknown;
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { applied: number }[];
+  );
   return (rows[0]?.applied ?? 0) >= journal.entries.length;
 }

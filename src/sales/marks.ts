@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { type Db, executeRows } from '../db/client.js';
 import type { MarksState, RestoredMark, RestoreResult, TicketLock } from '../infra/ticket-lock.js';
 
 /** How long an instance stamps leases with an event's marks epoch before reading it again. */
@@ -174,10 +174,11 @@ export function reloadMarks(
     await tx.execute(sql`set local idle_in_transaction_session_timeout = '5s'`);
     if (!pending) {
       await tx.execute(sql`lock table tickets in share mode`);
-      const raised =
-        (await tx.execute(sql`update events set marks_epoch = greatest(marks_epoch, ${String(epoch)}::bigint)
-        where id = ${eventId}::uuid returning marks_epoch::text as fence`)) as unknown;
-      const [row] = rowsOf<{ fence: string }>(raised);
+      const [row] = await executeRows<{ fence: string }>(
+        tx,
+        sql`update events set marks_epoch = greatest(marks_epoch, ${String(epoch)}::bigint)
+          where id = ${eventId}::uuid returning marks_epoch::text as fence`,
+      );
       if (row && Number(row.fence) > epoch) {
         // Fenced past this epoch already (this Redis's clock is behind an earlier one's): leases stamped
         // with it would be refused for good. Move on to a later epoch; its reload starts on the next read.
@@ -186,7 +187,9 @@ export function reloadMarks(
       }
     }
     const which = pending ? sql`t.id in ${pending}` : sql`t.event_id = ${eventId}::uuid`;
-    const result = (await tx.execute(sql`
+    const rows = await executeRows<MarkRow>(
+      tx,
+      sql`
       select t.id::text as id, t.status::text as status,
         case when t.status = 'SOLD'
           then (select o.customer_id from order_tickets ot join orders o on o.id = ot.order_id
@@ -197,8 +200,9 @@ export function reloadMarks(
       from tickets t left join holds h on h.id = t.hold_id and t.status = 'HELD'
       where ${which}
         and (t.status = 'SOLD' or (t.status = 'HELD' and h.status = 'ACTIVE' and h.expires_at > clock_timestamp()))
-      ${pending ? sql`for share of t` : sql``}`)) as unknown;
-    const marks: RestoredMark[] = rowsOf<MarkRow>(result).map((row) => ({
+      ${pending ? sql`for share of t` : sql``}`,
+    );
+    const marks: RestoredMark[] = rows.map((row) => ({
       ticketId: row.id,
       status: row.status,
       buyer: row.buyer,
@@ -219,15 +223,12 @@ export function reloadMarks(
 export async function advanceMarks(db: Db, lock: TicketLock, eventId: string, epoch: number): Promise<void> {
   // A stale caller (a reload of an epoch Redis has left) must not raise the fence past Redis's epoch.
   if ((await lock.marks(eventId)).epoch !== epoch) return;
-  const raised = (await db.execute(sql`update events e set marks_epoch = greatest(e.marks_epoch, f.fence + 1)
-    from (select marks_epoch as fence from events where id = ${eventId}::uuid) f
-    where e.id = ${eventId}::uuid and f.fence > ${String(epoch)}::bigint
-    returning e.marks_epoch::text as fence`)) as unknown;
-  const [row] = rowsOf<{ fence: string }>(raised);
+  const [row] = await executeRows<{ fence: string }>(
+    db,
+    sql`update events e set marks_epoch = greatest(e.marks_epoch, f.fence + 1)
+      from (select marks_epoch as fence from events where id = ${eventId}::uuid) f
+      where e.id = ${eventId}::uuid and f.fence > ${String(epoch)}::bigint
+      returning e.marks_epoch::text as fence`,
+  );
   if (row) await lock.advanceEpoch(eventId, epoch, Number(row.fence));
-}
-
-/** The rows of `tx.execute`, whichever driver is behind it (postgres.js: an array; PGlite: `rows`). */
-function rowsOf<Row>(result: unknown): Row[] {
-  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
