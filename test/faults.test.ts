@@ -6,40 +6,19 @@ import { purchase } from './helpers/app.js';
 import { createEventWithTickets } from './helpers/events.js';
 import { integrationTest } from './helpers/fixtures.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
+import { pauseAfterLock } from './helpers/pause.js';
 import { purchaseMany } from './helpers/sales.js';
 
 const LOCK_TTL_MS = 300;
-let pauseOnce: { release: () => void; reached: Promise<void> } | undefined;
-
-/** Arms the paused instance: its next lock holder stops until `release()`. */
-const armPause = () => {
-  let release = () => {};
-  let reached = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const reachedPromise = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  pauseOnce = { release, reached: reachedPromise };
-  return { gate, reached };
-};
-let armed: ReturnType<typeof armPause> | undefined;
+/** The paused instance's hook: `pause.arm()` stops its next lock holder, past the TTL. */
+const pause = pauseAfterLock();
 
 /** Two instances with a short lock TTL; the first ("paused") stops its armed lock holder. */
 const it = integrationTest({
   pair: [
     {
       lockTtlMs: LOCK_TTL_MS,
-      hooks: {
-        afterLock: async () => {
-          const current = armed;
-          if (!current) return;
-          armed = undefined;
-          current.reached();
-          await current.gate; // a GC pause or a stalled network, longer than the TTL
-        },
-      },
+      hooks: pause.hooks,
     },
     { lockTtlMs: LOCK_TTL_MS },
   ],
@@ -54,14 +33,14 @@ describe('faults: the database refuses a second sale whatever happens to the loc
   }) => {
     const { eventId, ticketIds, ticketGlobalIds } = await createEventWithTickets(paused, { seats: 1 });
     const ticketId = ticketGlobalIds[0] as string;
-    armed = armPause();
+    const armed = pause.arm();
     const slow = purchase(paused, 'slow-holder', ticketId);
-    await pauseOnce?.reached;
+    await armed.reached;
     expect((await purchase(healthy, 'second', ticketId)).reason).toBe('LOCKED');
     await sleep(LOCK_TTL_MS + 100); // the paused holder's lock expires
     const second = await purchase(healthy, 'second', ticketId);
     expect(second.__typename).toBe('PurchaseTicketSuccess');
-    pauseOnce?.release();
+    armed.release();
     const first = await slow;
     expect(first).toMatchObject({ __typename: 'TicketUnavailable', reason: 'SOLD' });
 
@@ -113,11 +92,11 @@ describe('faults: the database refuses a second sale whatever happens to the loc
         ),
       );
     // One winner stops mid-sale, holding its lock; every key vanishes while it waits.
-    armed = armPause();
+    const armed = pause.arm();
     const first = wave('first');
-    await pauseOnce?.reached;
+    await armed.reached;
     expect(await flushOurKeys()).toBeGreaterThan(0);
-    pauseOnce?.release();
+    armed.release();
     const firstWave = await first;
     await flushOurKeys(); // and once more, taking every sold mark with it
     const secondWave = await wave('second');

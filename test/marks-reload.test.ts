@@ -13,39 +13,19 @@ import { createEventWithTickets } from './helpers/events.js';
 import { integrationTest } from './helpers/fixtures.js';
 import { hold } from './helpers/holds.js';
 import { expectSaleInvariants } from './helpers/invariants.js';
+import { pauseAfterLock } from './helpers/pause.js';
 import { PURCHASE_MANY, purchaseMany } from './helpers/sales.js';
 
 const LOCK_TTL_MS = 1000;
-let paused: { reached: () => void; gate: Promise<void> } | undefined;
-
-/** Arms the first instance: its next lock holder stops after taking its locks until `release()`. */
-function armPause() {
-  let release = () => {};
-  let reached = () => {};
-  const reachedPromise = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  paused = { reached, gate };
-  return { release, reached: reachedPromise };
-}
+/** The first instance's hook: `pause.arm()` stops its next lock holder after its locks. */
+const pause = pauseAfterLock();
 
 const embedded = integrationTest({ kind: 'embedded' });
 const it = integrationTest({
   pair: [
     {
       lockTtlMs: LOCK_TTL_MS,
-      hooks: {
-        afterLock: async () => {
-          const current = paused;
-          if (!current) return;
-          paused = undefined;
-          current.reached();
-          await current.gate; // a GC pause past a Redis restart
-        },
-      },
+      hooks: pause.hooks,
     },
     { lockTtlMs: LOCK_TTL_MS },
   ],
@@ -146,20 +126,20 @@ describe('seat marks after a Redis loss', () => {
     const { eventId, ticketIds, ticketGlobalIds: seats } = await createEventWithTickets(healthy, { seats: 2 });
     const [s0, s1] = seats as [string, string];
     // The slow instance takes the seat's lock under the event's first epoch, then stalls.
-    const pause = armPause();
+    const armed = pause.arm();
     const stalled = slow.gql<{ purchaseTickets: { __typename: string } }>(
       PURCHASE_MANY,
       { ticketIds: [s0], key: 'gus-1' },
       { token: await tokenFor('gus') },
     );
-    await pause.reached;
+    await armed.reached;
     await loseEventKeys(redis, healthy, eventId);
     // Past every instance's cached epoch, a sale on the other instance finds the loss and starts the reload.
     await sleep(EPOCH_CACHE_MS + 50);
     expect((await purchaseMany(healthy, 'hal', [s1])).__typename).toBe('PurchaseTicketsSuccess');
     await vouched(redis, healthy, eventId);
     // The lost lock's seat is free for anyone now; the stalled sale must not take it behind their back.
-    pause.release();
+    armed.release();
     const response = await stalled;
     expect(response.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
     const [written] = await database.sql<{ status: string; orders: number }[]>`
