@@ -45,10 +45,11 @@ function saleStatement(request: SaleRequest, orderId: string) {
   return sql`
 with ${availableSeatsStep(request)},
 complete as (
-  select count(*) = ${count}::int as ok,
-    (select per_customer_limit from events where id = ${request.eventId}::uuid) as lim,
-    (select marks_epoch > ${marksEpochParam(request)} from events where id = ${request.eventId}::uuid) as fenced
-  from seats
+  select count(seats.id) = ${count}::int as ok, e.per_customer_limit as lim,
+    e.marks_epoch > ${marksEpochParam(request)} as fenced
+  from events e left join seats on true
+  where e.id = ${request.eventId}::uuid
+  group by e.per_customer_limit, e.marks_epoch
 ),
 ${countedSteps(request)},
 sold as (
